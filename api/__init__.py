@@ -1,0 +1,1 @@
+"""touchpoint runtime: settings, storage adapters, HTTP API and CLI."""

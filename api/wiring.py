@@ -1,0 +1,55 @@
+"""The one place that wires settings, database, vault and ledger together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from api.database import database_url, eventsourcing_env
+from api.migrations import migrate
+from api.settings import Settings
+from api.vault import PostgresKeyVault
+from domain.ledger import Ledger
+
+
+@dataclass
+class Services:
+    """Long-lived objects of one process, closed together."""
+
+    settings: Settings
+    database_url: str
+    ledger: Ledger
+    key_pool: ConnectionPool
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.key_pool.close()
+
+
+def build_services(settings: Settings, url: str) -> Services:
+    """Ledger and vault on an already migrated database at ``url``."""
+    key_pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max(2, settings.pool_size),
+        timeout=settings.connect_timeout,
+        open=True,
+    )
+    ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool))
+    return Services(settings, url, ledger, key_pool)
+
+
+@contextmanager
+def running(settings: Settings, *, apply_migrations: bool = True) -> Iterator[Services]:
+    """Database (embedded if no URL), migrated, with services; all closed on exit."""
+    with database_url(settings) as url:
+        if apply_migrations:
+            migrate(url)
+        services = build_services(settings, url)
+        try:
+            yield services
+        finally:
+            services.close()

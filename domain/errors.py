@@ -1,0 +1,108 @@
+"""Named domain errors: one class per rule, each with a stable code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A fact was refused by a rule of the domain.
+
+    ``code`` is stable (it becomes the problem+json ``type``), ``field`` names the
+    offending input field when there is one.
+    """
+
+    code = "domain-error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidFact(DomainError):
+    """Input that does not have the shape of any fact (parsing failed)."""
+
+    code = "invalid-fact"
+
+
+class ScoreOutOfRange(DomainError):
+    code = "score-out-of-range"
+
+
+class NoScoreGiven(DomainError):
+    code = "no-score-given"
+
+
+class NegativeDuration(DomainError):
+    code = "negative-duration"
+
+
+class NegativeAmount(DomainError):
+    code = "negative-amount"
+
+
+class AbandonedCallHasTalkTime(DomainError):
+    code = "abandoned-call-has-talk-time"
+
+
+class OccurredInFuture(DomainError):
+    code = "occurred-in-future"
+
+
+class OccurredTooLongAgo(DomainError):
+    code = "occurred-too-long-ago"
+
+
+class NothingToChange(DomainError):
+    code = "nothing-to-change"
+
+
+class UnknownCall(DomainError):
+    code = "unknown-call"
+
+
+class UnknownMailshot(DomainError):
+    code = "unknown-mailshot"
+
+
+class UnknownCampaign(DomainError):
+    code = "unknown-campaign"
+
+
+class UnknownInteraction(DomainError):
+    code = "unknown-interaction"
+
+
+class MailshotEventBeforeSend(DomainError):
+    code = "mailshot-event-before-send"
+
+
+class HeldBackNotMailed(DomainError):
+    code = "held-back-not-mailed"
+
+
+class CampaignAlreadyPlanned(DomainError):
+    code = "campaign-already-planned"
+
+
+class CustomerAlreadyRegistered(DomainError):
+    code = "customer-already-registered"
+
+
+class CustomerErased(DomainError):
+    code = "customer-erased"
+
+
+class FactConflict(DomainError):
+    """The same (kind, source, source_id) was already recorded with other content."""
+
+    code = "fact-conflict"
+
+    def __init__(self, message: str, *, original_position: int | None) -> None:
+        super().__init__(message, field="source_id")
+        self.original_position = original_position
+
+
+class WriteContention(DomainError):
+    """Concurrent writers kept colliding on the same streams; nothing was written."""
+
+    code = "write-contention"

