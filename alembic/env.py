@@ -13,9 +13,7 @@ LOCK_ID = 7_316_220  # advisory lock: two processes never migrate at once
 
 
 def _engine_url() -> str:
-    url = context.config.attributes.get("database_url") or os.environ.get(
-        "TOUCHPOINT_DATABASE_URL"
-    )
+    url = context.config.attributes.get("database_url") or os.environ.get("TOUCHPOINT_DATABASE_URL")
     if not url:
         raise SystemExit("no database: set TOUCHPOINT_DATABASE_URL or use `touchpoint migrate`")
     return str(url)
