@@ -14,8 +14,8 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -94,6 +94,22 @@ def database_url(server_url: str, template_db: str) -> Iterator[str]:
     _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
     yield _with_dbname(server_url, name)
     _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(server_url: str, template_db: str) -> Callable[[], AbstractContextManager[str]]:
+    """Factory of extra fresh databases (e.g. one per Hypothesis example)."""
+
+    @contextmanager
+    def create() -> Iterator[str]:
+        name = f"{template_db.removesuffix('_template')}_{next(_counter)}"
+        _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        try:
+            yield _with_dbname(server_url, name)
+        finally:
+            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return create
 
 
 @pytest.fixture
