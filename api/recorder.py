@@ -40,10 +40,11 @@ class TouchpointRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         try:
-            return super().insert_events(stored_events, **kwargs)
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         except IntegrityError as error:
             # A fact key or stream version was taken by a concurrent writer.
             raise WriteCollision(str(error)) from error
+        return ids
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         # Sorted, so that two batches sharing keys lock them in the same order.

@@ -41,10 +41,10 @@ def _base(cmd: c.Command, session: Session) -> dict[str, Any]:
     return fields
 
 
-def _sealed(cmd: c.Command, session: Session) -> dict[str, str | None]:
+def _sealed(cmd: c.Command, session: Session) -> dict[str, Any]:
     """Personal fields of ``cmd`` as ciphertext under the customer's key."""
     assert cmd.customer is not None
-    sealed: dict[str, str | None] = {}
+    sealed: dict[str, Any] = {}
     for name in cmd.PERSONAL:
         value = getattr(cmd, name)
         sealed[name] = None if value is None else session.keyring.seal(cmd.customer, value)

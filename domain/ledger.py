@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import Application, Environment, EnvType
+from eventsourcing.application import (  # type: ignore[attr-defined]  # re-exported names
+    Application,
+    Environment,
+    EnvType,
+)
 
 from domain import commands as c
 from domain import errors
@@ -110,7 +114,7 @@ class Ledger(Application[UUID]):
         fact_ids = [cmd.fact_id() for cmd in cmds]
         known = self.store.lookup_facts(fact_ids) if look_up else {}
         personal = {cmd.customer for cmd in cmds if cmd.PERSONAL and cmd.customer}
-        keyring = self.vault.keyring(cast(set[str], personal), create=True)
+        keyring = self.vault.keyring(personal, create=True)
         uow = _UnitOfWork(self.clock(), author, keyring, self._load(cmds, known))
         keys: list[FactKey] = []
         seen: dict[UUID, tuple[int, bytes]] = {}
@@ -159,10 +163,11 @@ class Ledger(Application[UUID]):
         if not facts:
             return {}
         recordings = self.save(*facts, fact_keys=keys)
-        return {
-            (r.notification.originator_id, r.notification.originator_version): r.notification.id
-            for r in recordings
-        }  # type: ignore[misc]
+        positions: dict[tuple[UUID, int], int] = {}
+        for recording in recordings:
+            note = recording.notification
+            positions[(cast(UUID, note.originator_id), note.originator_version)] = note.id
+        return positions
 
     # --- reading ---------------------------------------------------------
 
