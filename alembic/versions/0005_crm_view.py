@@ -12,10 +12,137 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+TABLES = """
+CREATE TABLE crm_campaigns (
+    campaign_id text PRIMARY KEY,
+    name text NOT NULL,
+    channel text NOT NULL,
+    fixed_cost numeric NOT NULL,
+    attribution_window_days integer NOT NULL,
+    planned_at timestamptz NOT NULL
+);
+CREATE TABLE crm_customers (
+    customer_ref text PRIMARY KEY,
+    segment text,
+    registered_position bigint,
+    first_day date NOT NULL
+);
+CREATE TABLE crm_mailshots (
+    mailshot_id uuid PRIMARY KEY,
+    customer_ref text NOT NULL,
+    campaign_id text NOT NULL,
+    channel text NOT NULL,
+    control boolean NOT NULL,
+    sent_at timestamptz NOT NULL,
+    window_end timestamptz NOT NULL,
+    day date NOT NULL,
+    segment text NOT NULL,
+    opt_out_channel text NOT NULL,
+    unit_cost numeric NOT NULL,
+    bounced boolean NOT NULL DEFAULT false,
+    responded boolean NOT NULL DEFAULT false,
+    converted boolean NOT NULL DEFAULT false,
+    opted_out boolean NOT NULL DEFAULT false
+);
+CREATE INDEX crm_mailshots_customer_idx ON crm_mailshots (customer_ref, opt_out_channel);
+CREATE TABLE crm_opt_outs (
+    position bigint PRIMARY KEY,
+    customer_ref text NOT NULL,
+    channel text NOT NULL,
+    occurred_at timestamptz NOT NULL
+);
+CREATE INDEX crm_opt_outs_customer_idx ON crm_opt_outs (customer_ref, channel, occurred_at);
+CREATE TABLE crm_daily (
+    campaign_id text NOT NULL,
+    channel text NOT NULL,
+    day date NOT NULL,
+    segment text NOT NULL,
+    sent integer NOT NULL DEFAULT 0,
+    bounced integer NOT NULL DEFAULT 0,
+    unit_cost numeric NOT NULL DEFAULT 0,
+    responders integer NOT NULL DEFAULT 0,
+    converters integer NOT NULL DEFAULT 0,
+    revenue numeric NOT NULL DEFAULT 0,
+    opt_outs integer NOT NULL DEFAULT 0,
+    held_back integer NOT NULL DEFAULT 0,
+    control_responders integer NOT NULL DEFAULT 0,
+    control_converters integer NOT NULL DEFAULT 0,
+    control_revenue numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (campaign_id, channel, day, segment)
+);
+CREATE INDEX crm_daily_day_idx ON crm_daily (day);
+CREATE TABLE crm_contact_days (
+    customer_ref text NOT NULL,
+    day date NOT NULL,
+    sends integer NOT NULL,
+    PRIMARY KEY (customer_ref, day)
+);
+CREATE TABLE crm_pressure (
+    day date NOT NULL,
+    mailshots integer NOT NULL,
+    customers integer NOT NULL,
+    PRIMARY KEY (day, mailshots)
+);
+"""
+
+COMMENTS = """
+COMMENT ON TABLE crm_campaigns IS 'CRM view: every planned campaign (from CampaignPlanned)';
+COMMENT ON COLUMN crm_campaigns.fixed_cost IS
+    'Fixed cost of the campaign, added once per campaign at query time (pro rata by sent)';
+COMMENT ON COLUMN crm_campaigns.attribution_window_days IS
+    'Responses/conversions/opt-outs up to this many days after the send (end included) count';
+COMMENT ON TABLE crm_customers IS
+    'CRM view: customers known to it (registered, mailed or held back): the pressure population';
+COMMENT ON COLUMN crm_customers.segment IS 'Segment given at registration (NULL: none given)';
+COMMENT ON COLUMN crm_customers.registered_position IS
+    'Log position of CustomerRegistered (NULL: not registered yet)';
+COMMENT ON COLUMN crm_customers.first_day IS
+    'Earliest day the customer was registered, mailed or held back (in the view time zone)';
+COMMENT ON TABLE crm_mailshots IS
+    'CRM view helper: one row per mailshot (a send or a hold-back) with its credited flags';
+COMMENT ON COLUMN crm_mailshots.control IS 'true: held back (control group), not mailed';
+COMMENT ON COLUMN crm_mailshots.sent_at IS 'When it was sent or held back (occurred_at)';
+COMMENT ON COLUMN crm_mailshots.window_end IS 'sent_at + the campaign attribution window';
+COMMENT ON COLUMN crm_mailshots.segment IS
+    'Customer segment as known when the send was projected (unknown: not registered yet)';
+COMMENT ON COLUMN crm_mailshots.opt_out_channel IS 'The campaign''s channel (opt-outs match it)';
+COMMENT ON COLUMN crm_mailshots.responded IS 'At least one response inside the window';
+COMMENT ON COLUMN crm_mailshots.converted IS 'At least one conversion inside the window';
+COMMENT ON COLUMN crm_mailshots.opted_out IS
+    'A consent withdrawal for opt_out_channel between sent_at and window_end (sends only)';
+COMMENT ON TABLE crm_opt_outs IS
+    'CRM view helper: every consent withdrawal (MarketingConsentChanged granted=false)';
+COMMENT ON TABLE crm_daily IS
+    'CRM view: additive components per campaign x channel x send day x segment';
+COMMENT ON COLUMN crm_daily.day IS 'Day of the send (or hold-back), in the view time zone';
+COMMENT ON COLUMN crm_daily.sent IS 'Mailshots sent';
+COMMENT ON COLUMN crm_daily.bounced IS 'Sent mailshots with at least one bounce';
+COMMENT ON COLUMN crm_daily.unit_cost IS 'Sum of unit costs of the sent mailshots';
+COMMENT ON COLUMN crm_daily.responders IS 'Sent mailshots with a response inside the window';
+COMMENT ON COLUMN crm_daily.converters IS 'Sent mailshots with a conversion inside the window';
+COMMENT ON COLUMN crm_daily.revenue IS 'Sum of conversion values credited to sent mailshots';
+COMMENT ON COLUMN crm_daily.opt_outs IS
+    'Sent mailshots followed by a consent withdrawal for the campaign channel in the window';
+COMMENT ON COLUMN crm_daily.held_back IS 'Recipients held back (control group)';
+COMMENT ON COLUMN crm_daily.control_responders IS 'Held back with a response inside the window';
+COMMENT ON COLUMN crm_daily.control_converters IS
+    'Held back with a conversion inside the window';
+COMMENT ON COLUMN crm_daily.control_revenue IS 'Sum of conversion values credited to held back';
+COMMENT ON TABLE crm_contact_days IS 'CRM view helper: mailshots sent per customer per day';
+COMMENT ON TABLE crm_pressure IS
+    'CRM view: contact pressure histogram: customers with exactly N mailshots sent in the 30 days ending on day (N >= 1)';
+COMMENT ON COLUMN crm_pressure.mailshots IS 'Mailshots sent to the customer on days day-29 .. day';
+COMMENT ON COLUMN crm_pressure.customers IS 'Customers with exactly that many';
+"""
+
 
 def upgrade() -> None:
-    op.execute("SELECT 1")  # tables of the crm view: filled in with the view
+    op.execute(TABLES)
+    op.execute(COMMENTS)
 
 
 def downgrade() -> None:
-    op.execute("SELECT 1")
+    op.execute(
+        "DROP TABLE crm_pressure, crm_contact_days, crm_daily, crm_opt_outs, "
+        "crm_mailshots, crm_customers, crm_campaigns"
+    )
