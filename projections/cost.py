@@ -1,0 +1,305 @@
+"""The cost view (interaction management): daily call buckets and per-call repeat links.
+
+Two tables (documented in the migration and in projections/README.md):
+
+- ``cost_daily``: additive components per day x queue x agent x reason (counts, sums of
+  seconds, service-level hits, cost). A ``CallCorrected`` subtracts the call's old
+  contribution and adds its new one, in one statement.
+- ``cost_calls``: one row per call as currently corrected, with its repeat links:
+  ``first_repeat_at`` (answered calls: when the earliest repeat happened in the world)
+  and ``is_repeat``. FCR and "pending" depend on the query's ``at``, so they are
+  counted from these rows at query time.
+
+A page is applied set-based: one statement for the page's new calls (rows and
+buckets), one for its corrections (merged per call in log order), and one that
+recomputes the repeat links of every (customer, reason) the page touched, so late
+arrivals and reason corrections re-link calls whichever order they come in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.sql import SQL, Composable, Composed, Literal
+
+from domain.facts import CallCorrected, CallRecorded
+from domain.reading import LoggedFact
+from projections.config import ViewConfig
+
+NO_AGENT = ""
+"""The ``agent`` of a call without an agent (agent ids are never empty)."""
+
+_CORRECTABLE = {  # fact field -> column
+    "queue": "queue",
+    "agent_id": "agent",
+    "reason": "reason",
+    "talk_seconds": "talk_seconds",
+    "hold_seconds": "hold_seconds",
+    "after_call_work_seconds": "after_call_work_seconds",
+    "resolved": "resolved",
+    "transferred": "transferred",
+}
+_CORRECTION_TYPES = ("text", "text", "text", "integer", "integer", "integer", "boolean", "boolean")
+_CALL_TYPES = {
+    "call_id": "uuid",
+    "position": "bigint",
+    "customer_ref": "text",
+    "occurred_at": "timestamptz",
+    "day": "date",
+    "queue": "text",
+    "agent": "text",
+    "reason": "text",
+    "outcome": "text",
+    "wait_seconds": "integer",
+    "talk_seconds": "integer",
+    "hold_seconds": "integer",
+    "after_call_work_seconds": "integer",
+    "resolved": "boolean",
+    "transferred": "boolean",
+}
+BUCKET_KEY = ("day", "queue", "agent", "reason")
+COMPONENTS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "answered_wait_seconds",
+    "talk_seconds",
+    "hold_seconds",
+    "after_call_work_seconds",
+    "handled_seconds",
+    "service_level_hits",
+    "transferred",
+    "resolved",
+    "cost",
+)
+
+
+class CostView:
+    """The 'cost' view: apply pages of ``CallRecorded`` / ``CallCorrected`` set-based."""
+
+    name = "cost"
+    tables: tuple[str, ...] = ("cost_daily", "cost_calls")
+
+    def __init__(self, config: ViewConfig) -> None:
+        self.config = config
+        add = _bucket_upsert(config)
+        self._insert_sql = SQL(_INSERT_CALLS).format(
+            columns=SQL(", ").join(SQL(name) for name in _CALL_TYPES),
+            arrays=_unnest(_CALL_TYPES.values()),
+            add=add,
+        )
+        self._correct_sql = SQL(_CORRECT_CALLS).format(
+            arrays=_unnest(("uuid", *_CORRECTION_TYPES)),
+            names=SQL(", ").join(SQL(name) for name in _CORRECTABLE.values()),
+            assign=SQL(", ").join(
+                SQL("{0} = coalesce(corr.{0}, c.{0})").format(SQL(name))
+                for name in _CORRECTABLE.values()
+            ),
+            add=add,
+        )
+        window = Literal(f"{config.repeat_window_days * 86400} seconds")
+        self._relink_sql = SQL(_RELINK).format(window=SQL("{}::interval").format(window))
+
+    def apply(self, cur: Cursor[Any], page: Sequence[LoggedFact]) -> None:
+        """Apply ``page`` (log order) inside the runner's transaction."""
+        calls = [item for item in page if isinstance(item.fact, CallRecorded)]
+        corrections = merge_corrections(page)
+        touched: set[tuple[str, str]] = set()
+        if calls:
+            touched |= self._insert(cur, calls)
+        if corrections:
+            touched |= self._correct(cur, corrections)
+        if touched:
+            customers, reasons = zip(*sorted(touched), strict=True)
+            cur.execute(self._relink_sql, (list(customers), list(reasons)))
+
+    def _insert(self, cur: Cursor[Any], calls: list[LoggedFact]) -> set[tuple[str, str]]:
+        rows = [self._call_row(item) for item in calls]
+        cur.execute(self._insert_sql, [list(column) for column in zip(*rows, strict=True)])
+        return {(row[2], row[7]) for row in rows}
+
+    def _call_row(self, item: LoggedFact) -> tuple[Any, ...]:
+        fact = item.fact
+        assert isinstance(fact, CallRecorded)
+        return (
+            fact.originator_id,
+            item.position,
+            fact.customer_ref,
+            fact.occurred_at,
+            fact.occurred_at.astimezone(self.config.zone).date(),
+            fact.queue,
+            NO_AGENT if fact.agent_id is None else fact.agent_id,
+            fact.reason,
+            fact.outcome,
+            fact.wait_seconds,
+            fact.talk_seconds,
+            fact.hold_seconds,
+            fact.after_call_work_seconds,
+            fact.resolved,
+            fact.transferred,
+        )
+
+    def _correct(
+        self, cur: Cursor[Any], corrections: dict[UUID, dict[str, Any]]
+    ) -> set[tuple[str, str]]:
+        ids = list(corrections)
+        # Only a reason change re-links calls: customer and occurred_at never change.
+        relinked = [call_id for call_id in ids if "reason" in corrections[call_id]]
+        touched = _keys_before(cur, relinked, corrections)
+        arrays: list[list[Any]] = [ids]
+        arrays += [[corrections[i].get(field) for i in ids] for field in _CORRECTABLE]
+        cur.execute(self._correct_sql, arrays)
+        _drop_empty_buckets(cur)
+        return touched
+
+
+def merge_corrections(page: Iterable[LoggedFact]) -> dict[UUID, dict[str, Any]]:
+    """Each corrected call's amended fields after the page's corrections, in log order."""
+    merged: dict[UUID, dict[str, Any]] = {}
+    for item in page:
+        fact = item.fact
+        if isinstance(fact, CallCorrected):
+            amended = merged.setdefault(fact.originator_id, {})
+            for field in _CORRECTABLE:
+                value = getattr(fact, field)
+                if value is not None:
+                    amended[field] = value
+    return merged
+
+
+def _keys_before(
+    cur: Cursor[Any], ids: list[UUID], corrections: dict[UUID, dict[str, Any]]
+) -> set[tuple[str, str]]:
+    """(customer, reason) before and after the reason corrections of ``ids``."""
+    if not ids:
+        return set()
+    cur.execute(
+        "SELECT call_id, customer_ref, reason FROM cost_calls WHERE call_id = ANY(%s)", (ids,)
+    )
+    touched: set[tuple[str, str]] = set()
+    for call_id, customer, reason in cur.fetchall():
+        touched |= {(customer, reason), (customer, corrections[call_id]["reason"])}
+    return touched
+
+
+def _drop_empty_buckets(cur: Cursor[Any]) -> None:
+    # A correction can move the last call out of a bucket: drop it, so the live view
+    # has the same rows as a history that never had the call there.
+    empty = [row[:4] for row in cur.fetchall() if row[4] == 0]
+    if empty:
+        days, queues, agents, reasons = (list(column) for column in zip(*empty, strict=True))
+        cur.execute(_DROP_EMPTY, (days, queues, agents, reasons))
+
+
+def _unnest(types: Iterable[str]) -> Composed:
+    return SQL("unnest({})").format(
+        SQL(", ").join(SQL("%s::{}[]").format(SQL(kind)) for kind in types)
+    )
+
+
+def _bucket_upsert(config: ViewConfig) -> Composed:
+    """INSERT of signed contributions of rows ``x(sign, cost_calls.*)`` into cost_daily."""
+    rate = _rate_expression(config)
+    contribution = SQL(_CONTRIBUTION).format(
+        short=Literal(config.short_abandon_seconds),
+        target=Literal(config.service_level_seconds),
+        rate=rate,
+        fixed=Literal(config.fixed_cost_per_answered_call),
+    )
+    return SQL(_UPSERT).format(
+        key=SQL(", ").join(SQL(name) for name in BUCKET_KEY),
+        components=SQL(", ").join(SQL(name) for name in COMPONENTS),
+        contribution=contribution,
+        added=SQL(", ").join(SQL("{0} = d.{0} + excluded.{0}").format(SQL(n)) for n in COMPONENTS),
+    )
+
+
+def _rate_expression(config: ViewConfig) -> Composable:
+    default = Literal(config.default_cost_per_handled_second)
+    if not config.cost_per_handled_second:
+        return default
+    whens = SQL(" ").join(
+        SQL("WHEN {} THEN {}").format(Literal(queue), Literal(rate))
+        for queue, rate in sorted(config.cost_per_handled_second.items())
+    )
+    return SQL("(CASE queue {} ELSE {} END)").format(whens, default)
+
+
+# Signed contribution of each row of x(sign, <cost_calls columns>) to its bucket.
+_CONTRIBUTION = """
+    sum(sign),
+    sum(sign * answered),
+    sum(sign * (1 - answered)),
+    sum(sign * (1 - answered) * (wait_seconds < {short})::int),
+    sum(sign * answered * wait_seconds),
+    sum(sign * answered * talk_seconds),
+    sum(sign * answered * hold_seconds),
+    sum(sign * answered * after_call_work_seconds),
+    sum(sign * answered * handled),
+    sum(sign * answered * (wait_seconds <= {target})::int),
+    sum(sign * answered * transferred::int),
+    sum(sign * answered * resolved::int),
+    sum(sign * answered * (handled * {rate}::numeric + {fixed}::numeric))
+"""
+_UPSERT = """
+INSERT INTO cost_daily AS d ({key}, {components})
+SELECT {key}, {contribution}
+FROM (
+    SELECT x.*, (x.outcome = 'answered')::int AS answered,
+        x.talk_seconds + x.hold_seconds + x.after_call_work_seconds AS handled
+    FROM x
+) AS signed
+GROUP BY {key}
+ON CONFLICT ({key}) DO UPDATE SET {added}
+RETURNING {key}, offered
+"""
+_INSERT_CALLS = """
+WITH new AS (
+    INSERT INTO cost_calls ({columns}) SELECT * FROM {arrays} RETURNING *
+), x AS (SELECT 1 AS sign, new.* FROM new)
+{add}
+"""
+_CORRECT_CALLS = """
+WITH corr (call_id, {names}) AS (SELECT * FROM {arrays}),
+old AS (SELECT c.* FROM cost_calls AS c JOIN corr USING (call_id)),
+new AS (
+    UPDATE cost_calls AS c SET {assign} FROM corr WHERE c.call_id = corr.call_id RETURNING c.*
+),
+x AS (SELECT -1 AS sign, old.* FROM old UNION ALL SELECT 1 AS sign, new.* FROM new)
+{add}
+"""
+_DROP_EMPTY = """
+DELETE FROM cost_daily AS d
+USING unnest(%s::date[], %s::text[], %s::text[], %s::text[]) AS e (day, queue, agent, reason)
+WHERE (d.day, d.queue, d.agent, d.reason) = (e.day, e.queue, e.agent, e.reason)
+    AND d.offered = 0
+"""
+# Repeat links of every call of the touched (customer, reason) pairs, recomputed:
+# a repeat is a strictly later call within W (end included). EXCLUDE GROUP leaves out
+# the call itself and calls at the very same instant (neither repeats the other).
+_RELINK = """
+WITH keys AS (
+    SELECT DISTINCT * FROM unnest(%s::text[], %s::text[]) AS k (customer_ref, reason)
+), linked AS (
+    SELECT c.call_id,
+        CASE WHEN c.outcome = 'answered' THEN min(c.occurred_at) OVER later END AS first_repeat_at,
+        count(*) FILTER (WHERE c.outcome = 'answered') OVER earlier > 0 AS is_repeat
+    FROM cost_calls AS c JOIN keys USING (customer_ref, reason)
+    WINDOW later AS (
+        PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
+        RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING EXCLUDE GROUP
+    ), earlier AS (
+        PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
+        RANGE BETWEEN {window} PRECEDING AND CURRENT ROW EXCLUDE GROUP
+    )
+)
+UPDATE cost_calls AS c SET first_repeat_at = linked.first_repeat_at, is_repeat = linked.is_repeat
+FROM linked
+WHERE c.call_id = linked.call_id
+    AND (c.first_repeat_at IS DISTINCT FROM linked.first_repeat_at
+        OR c.is_repeat <> linked.is_repeat)
+"""
