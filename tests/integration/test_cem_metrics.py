@@ -7,7 +7,7 @@ import math
 import pytest
 
 from projections.query import UnknownBreakdown
-from tests.integration.test_cem_support import DAY0, D, H, T0, CemHarness, call, day, reply
+from tests.integration.test_cem_support import DAY0, T0, CemHarness, D, H, call, day, reply
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def cem(services):
 
 def test_the_nps_reference_check_gives_30_with_a_margin_of_4_8(cem):
     """METRICS.md reference check: 500 promoters, 300 passives, 200 detractors ->
-    NPS 30.0, margin ±4.8 (1.96 × 100 × sqrt(((p + d) − (p − d)²) / n))."""
+    NPS 30.0, margin ±4.8 (1.96 x 100 x sqrt(((p + d) - (p - d)^2) / n))."""
     scores = [10] * 250 + [9] * 250 + [8] * 150 + [7] * 150 + [6] * 100 + [0] * 100
     cem.record(*(reply(f"r{i}", f"C{i}", nps=s) for i, s in enumerate(scores)))
     total = cem.total()
@@ -37,14 +37,14 @@ def test_fewer_than_30_nps_replies_are_flagged_too_few(cem):
     cem.record(reply("r29", nps=3))
     total = cem.total()
     assert (total["n"], total["too_few"]) == (30, False)
-    # 29 promoters, 1 detractor: NPS = 100 × (29 − 1) / 30; p = 29/30, d = 1/30
+    # 29 promoters, 1 detractor: NPS = 100 x (29 - 1) / 30; p = 29/30, d = 1/30
     assert total["nps"] == pytest.approx(100 * 28 / 30)
     p, d = 29 / 30, 1 / 30
     assert total["nps_margin"] == pytest.approx(196 * math.sqrt(((p + d) - (p - d) ** 2) / 30))
 
 
 def test_nps_buckets_split_at_6_7_and_8_9(cem):
-    """METRICS.md: promoters 9–10, passives 7–8, detractors 0–6."""
+    """METRICS.md: promoters 9-10, passives 7-8, detractors 0-6."""
     cem.record(*(reply(f"r{s}", nps=s) for s in range(11)))
     total = cem.total()
     assert (total["promoters"], total["passives"], total["detractors"]) == (2, 2, 7)
@@ -64,7 +64,7 @@ def test_csat_is_the_top_two_box_share_of_replies_with_a_csat_score(cem):
 
 
 def test_effort_is_the_mean_score_and_the_share_scoring_5_to_7(cem):
-    """METRICS.md: mean effort on 1–7 and share scoring 5–7.
+    """METRICS.md: mean effort on 1-7 and share scoring 5-7.
     Scores 7, 5, 4, 1 -> mean 17 / 4 = 4.25, share 2 / 4 = 50 %."""
     cem.record(reply("a", effort=7), reply("b", effort=5), reply("c", effort=4))
     cem.record(reply("d", effort=1), reply("e", csat=2))

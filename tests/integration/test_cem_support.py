@@ -117,7 +117,7 @@ class CemHarness:
 
     def daily_rows(self) -> list[tuple[Any, ...]]:
         with self.services.key_pool.connection() as conn:
-            return sorted(conn.execute("SELECT * FROM cem_daily").fetchall(), key=lambda r: repr(r))
+            return sorted(conn.execute("SELECT * FROM cem_daily").fetchall(), key=repr)
 
 
 def day(offset: int) -> date:
