@@ -162,3 +162,17 @@ def test_aht_reference_check_from_metrics_md(services):
     row = total(services)
     assert row["answered"] == 4311
     assert round(row["aht"], 1) == 224.0
+
+
+def test_short_abandons_change_neither_service_level_nor_abandonment(services):
+    """short abandons: excluded from service level and abandonment by default. One answered
+    call in T and one long abandon give 1/2 and 1/2; three short abandons change neither."""
+    record(services, call(customer_ref="C1", wait_seconds=15), abandoned(60, customer_ref="C2"))
+    project(services)
+    before = total(services)
+    record(services, *[abandoned(w, customer_ref=f"S{w}") for w in (0, 2, 4)])
+    project(services)
+    after = total(services)
+    assert (after["offered"], after["short_abandons"]) == (5, 3)
+    assert before["service_level"] == after["service_level"] == 1 / 2
+    assert before["abandonment_rate"] == after["abandonment_rate"] == 1 / 2

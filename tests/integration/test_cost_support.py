@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from typing import Any
 
+import psycopg
+
 from domain import commands as c
 from projections.config import ViewConfig
 from projections.cost import CostView
@@ -95,3 +97,9 @@ def total(services: Any, **kw: Any) -> dict[str, Any]:
     """The single ungrouped row of ``metrics``."""
     [row] = metrics(services, **kw)
     return row
+
+
+def table(url: str, statement: str) -> list[tuple[Any, ...]]:
+    """Rows of a fixed SQL statement on the view tables (for inspection)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(statement).fetchall()  # type: ignore[arg-type]
