@@ -153,11 +153,16 @@ class Crm:
         [row] = self.metrics(**kwargs)
         return row
 
-    def pressure(self, first: date, last: date, at: datetime | None = None) -> dict[date, Any]:
+    def pressure(
+        self,
+        first: date,
+        last: date,
+        at: datetime | None = None,
+        group_by: tuple[str, ...] = ("day",),
+    ) -> dict[date, Any]:
         with psycopg.connect(self.services.database_url) as conn:
-            rows = contact_pressure(
-                conn, self.query(("day",), first=first, last=last, at=at), self.config
-            )
+            query = self.query(group_by, first=first, last=last, at=at)
+            rows = contact_pressure(conn, query, self.config)
         return {row["day"]: row for row in rows}
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
