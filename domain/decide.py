@@ -98,7 +98,8 @@ def record_call(cmd: c.RecordCall, s: Session) -> f.Fact:
         cmd.outcome, cmd.talk_seconds, cmd.hold_seconds, cmd.after_call_work_seconds
     )
     offered_at = cmd.offered_at or cmd.occurred_at
-    rules.check_occurred_at(offered_at, s.now, "offered_at")
+    if cmd.offered_at is not None:  # else _base names occurred_at, the field given
+        rules.check_occurred_at(offered_at, s.now, "offered_at")
     fields = cmd.model_dump(include={"queue", "agent_id", "reason", "outcome"})
     fields |= {name: getattr(cmd, name) for name in _CALL_DURATIONS}
     return f.CallRecorded(

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import register_topic
 
 FACT_TYPES: dict[str, type[Fact]] = {}
 _F = TypeVar("_F", bound="type[Fact]")
@@ -25,6 +26,9 @@ def fact(topic: str) -> Any:
 
     def register(cls: _F) -> _F:
         cls.TOPIC = topic
+        # The library registers a TOPIC only when it first writes the class, so a
+        # process that only reads the log could not resolve stored topics.
+        register_topic(topic, cls)
         FACT_TYPES[cls.__name__] = cls
         return cls
 

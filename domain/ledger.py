@@ -112,10 +112,14 @@ class Ledger(Application[UUID]):
 
     def _attempt(self, cmds: Sequence[c.Command], author: str, *, look_up: bool) -> list[Outcome]:
         fact_ids = [cmd.fact_id() for cmd in cmds]
+        # Streams before known facts: a fact another writer committed before the
+        # streams were read is then surely known (a duplicate), never mistaken for
+        # a rule violation such as "customer already registered".
+        streams = self._load(cmds)
         known = self.store.lookup_facts(fact_ids) if look_up else {}
         personal = {cmd.customer for cmd in cmds if cmd.PERSONAL and cmd.customer}
         keyring = self.vault.keyring(personal, create=True)
-        uow = _UnitOfWork(self.clock(), author, keyring, self._load(cmds, known))
+        uow = _UnitOfWork(self.clock(), author, keyring, streams)
         keys: list[FactKey] = []
         seen: dict[UUID, tuple[int, bytes]] = {}
         pending = [
@@ -152,7 +156,7 @@ class Ledger(Application[UUID]):
         seen[fact_id] = (index, digest)
         return Pending(index, "recorded", fact.originator_id, fact.originator_version)
 
-    def _load(self, cmds: Sequence[c.Command], known: dict[UUID, KnownFact]) -> dict[UUID, list[Fact]]:
+    def _load(self, cmds: Sequence[c.Command]) -> dict[UUID, list[Fact]]:
         wanted = {sid for cmd in cmds for sid in cmd.streams_to_load()}
         streams: dict[UUID, list[Fact]] = {sid: [] for sid in wanted}
         for record in self.store.load_streams(sorted(wanted)) if wanted else ():
