@@ -55,5 +55,4 @@ def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
         "POSTGRES_CONNECT_TIMEOUT": str(settings.connect_timeout),
         "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
-        "POSTGRES_PRE_PING": "y",
     }

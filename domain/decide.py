@@ -126,6 +126,7 @@ _CORRECTABLE = (
 def correct_call(cmd: c.CorrectCall, s: Session) -> f.Fact:
     call = s.stream(cmd.stream_id())
     recorded = rules.check_call_exists(call)
+    rules.check_same_customer(recorded, cmd.customer_ref, "call")
     amended = {name: getattr(cmd, name) for name in _CORRECTABLE}
     rules.check_something_changes(**amended)
     for name in _CALL_DURATIONS[1:]:
@@ -166,6 +167,7 @@ def record_mailshot_held_back(cmd: c.RecordMailshotHeldBack, s: Session) -> f.Fa
 
 def _follow_up(cmd: c.MailshotFollowUp, s: Session, *, mailed: str | None) -> dict[str, Any]:
     opening = rules.check_mailshot_exists(s.stream(cmd.stream_id()))
+    rules.check_same_customer(opening, cmd.customer_ref, "mailshot")
     if mailed is not None:
         rules.check_was_mailed(opening, mailed)
     rules.check_after_send(opening, cmd.occurred_at)
@@ -196,7 +198,9 @@ def record_survey_reply(cmd: c.RecordSurveyReply, s: Session) -> f.Fact:
     rules.check_score("effort", cmd.effort, rules.EFFORT_RANGE)
     about_id = cmd.about_id()
     if about_id is not None:
-        rules.check_interaction_exists(s.stream(about_id))
+        about = s.stream(about_id)
+        rules.check_interaction_exists(about)
+        rules.check_same_customer(about[0], cmd.customer_ref, "interaction")
     return f.SurveyReplied(
         **_base(cmd, s),
         **_sealed(cmd, s),

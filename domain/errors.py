@@ -72,6 +72,10 @@ class UnknownInteraction(DomainError):
     code = "unknown-interaction"
 
 
+class CustomerMismatch(DomainError):
+    code = "customer-mismatch"
+
+
 class MailshotEventBeforeSend(DomainError):
     code = "mailshot-event-before-send"
 

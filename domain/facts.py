@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import DomainEvent
-from eventsourcing.utils import register_topic
+from eventsourcing.domain import (  # type: ignore[attr-defined]  # re-exported by the library
+    DomainEvent,
+    register_topic,
+)
 
 FACT_TYPES: dict[str, type[Fact]] = {}
 _F = TypeVar("_F", bound="type[Fact]")

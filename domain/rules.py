@@ -128,3 +128,11 @@ def check_interaction_exists(about: Sequence[Fact]) -> None:
     if not about:
         msg = "the survey is about an interaction that has not been recorded"
         raise errors.UnknownInteraction(msg, field="about")
+
+
+def check_same_customer(original: Fact, customer_ref: str, field: str) -> None:
+    """A follow-up fact concerns the customer of the fact it follows."""
+    expected = getattr(original, "customer_ref", None)
+    if expected != customer_ref:
+        msg = f"customer_ref {customer_ref} differs from the {field}'s customer {expected}"
+        raise errors.CustomerMismatch(msg, field="customer_ref")

@@ -69,6 +69,12 @@ CREATE TRIGGER touchpoint_events_append_only
 CREATE TRIGGER fact_keys_append_only
     BEFORE UPDATE OR DELETE ON fact_keys
     FOR EACH ROW EXECUTE FUNCTION touchpoint_refuse_rewrite();
+CREATE TRIGGER touchpoint_events_no_truncate
+    BEFORE TRUNCATE ON touchpoint_events
+    FOR EACH STATEMENT EXECUTE FUNCTION touchpoint_refuse_rewrite();
+CREATE TRIGGER fact_keys_no_truncate
+    BEFORE TRUNCATE ON fact_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION touchpoint_refuse_rewrite();
 """
 
 
