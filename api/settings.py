@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
@@ -25,3 +26,22 @@ class Settings(BaseSettings):
     connect_timeout: int = Field(default=5, ge=1, description="Seconds to get a connection.")
     lock_timeout: int = Field(default=10, ge=0, description="Seconds to wait for the log lock.")
     import_batch_size: int = Field(default=1000, ge=1, le=10000, description="Facts per batch.")
+    # Views (METRICS.md); changing a cost rate or threshold of a metric view needs a rebuild.
+    timezone: str = Field(default="UTC", description="Time zone whose days the metrics use.")
+    service_level_seconds: int = Field(default=20, ge=0, description="Service-level target T.")
+    short_abandon_seconds: int = Field(default=5, ge=0, description="Short-abandon threshold S.")
+    repeat_window_days: int = Field(default=7, ge=1, description="FCR repeat window W.")
+    cost_per_handled_second: dict[str, Decimal] = Field(
+        default_factory=dict, description="Cost per handled second by queue (JSON object)."
+    )
+    default_cost_per_handled_second: Decimal = Field(
+        default=Decimal("0.01"), ge=0, description="Cost per handled second of other queues."
+    )
+    fixed_cost_per_answered_call: Decimal = Field(
+        default=Decimal("0.50"), ge=0, description="Fixed cost of each answered call."
+    )
+    pressure_cap: int = Field(default=4, ge=0, description="Mailshots per 30 days per customer.")
+    closed_loop_hours: int = Field(default=48, ge=1, description="Detractor follow-up window.")
+    projection_page_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Facts per projection transaction."
+    )

@@ -3,25 +3,33 @@
 Each page is applied to one view in one transaction together with that view's
 tracking row, so a crash can neither apply a fact twice nor skip one. The
 tracking row is locked (``FOR UPDATE``) while a page is applied, so two
-projectors of the same view never interleave.
+projectors of the same view never interleave. Views at the same position share
+each page read from the log (decoded once); views at different positions
+(e.g. one being rebuilt) advance independently.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import psycopg
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from domain.ledger import Ledger
 from domain.reading import LoggedFact
 
 log = logging.getLogger(__name__)
 CHANNEL = "touchpoint_events"  # the library NOTIFYs on the events table's name
+# Errors that say "the database is unreachable", not "this view is broken".
+CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
 class View(Protocol):
@@ -37,6 +45,32 @@ class View(Protocol):
 ProgressFn = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class ViewStatus:
+    """How far a view is behind the log."""
+
+    name: str
+    position: int
+    head: int
+    lag_facts: int  # facts in the log after the view's position
+    lag_seconds: float  # age of the oldest fact not yet applied (0 when caught up)
+
+
+class Backoff:
+    """Exponential delays between retries, so failures never become a busy loop."""
+
+    def __init__(self, first: float = 0.5, longest: float = 30.0) -> None:
+        self.first, self.longest = first, longest
+        self.failures = 0
+
+    def next(self) -> float:
+        self.failures += 1
+        return float(min(self.longest, self.first * 2 ** (self.failures - 1)))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
 class ProjectionRunner:
     """Feeds views from the ledger's log in pages."""
 
@@ -47,6 +81,7 @@ class ProjectionRunner:
         self.pool = pool
         self.views = {view.name: view for view in views}
         self.page_size = page_size
+        self._sick: dict[str, tuple[Backoff, float]] = {}  # failing view -> retry time
 
     def position(self, name: str) -> int:
         """Last log position applied to the view ``name``."""
@@ -57,31 +92,76 @@ class ProjectionRunner:
         return 0 if row is None else int(row[0])
 
     def catch_up(
-        self, name: str, until: int | None = None, progress: ProgressFn | None = None
+        self,
+        name: str,
+        until: int | None = None,
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
     ) -> int:
         """Apply every fact after the view's position (up to ``until``); return the position."""
-        view = self.views[name]
-        position = self.position(name)
-        while until is None or position < until:
-            page = self.ledger.read_log(position, self.page_size)
-            if until is not None:
-                page = [item for item in page if item.position <= until]
-            if not page:
-                break
-            position = self._apply_page(view, position, page)
-            if progress is not None:
-                progress(position)
-        return position
+        return self.catch_up_many([name], until, progress, stop)[name]
 
-    def catch_up_all(self) -> dict[str, int]:
+    def catch_up_all(self, until: int | None = None) -> dict[str, int]:
         """Catch every view up; return their positions."""
-        return {name: self.catch_up(name) for name in self.views}
+        return self.catch_up_many(list(self.views), until)
+
+    def catch_up_many(
+        self,
+        names: Iterable[str],
+        until: int | None = None,
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
+        isolate: bool = False,
+    ) -> dict[str, int]:
+        """Catch up several views, reading each page once for the views that share a position.
+
+        With ``isolate``, a view whose page fails (other than by losing the database) is
+        logged and left behind while the others go on; otherwise the error propagates.
+        """
+        positions = {name: self.position(name) for name in names}
+        active = set(positions)
+        while active and not (stop is not None and stop.is_set()):
+            moved = False
+            for start, group in _groups(positions, active).items():
+                page = self._read(start, until)
+                if not page:
+                    active -= set(group)
+                    continue
+                for name in group:
+                    positions[name] = self._apply_or_isolate(name, start, page, isolate, active)
+                moved = True
+                if progress is not None:
+                    progress(page[-1].position)
+            if not moved:
+                break
+        return positions
+
+    def _read(self, start: int, until: int | None) -> list[LoggedFact]:
+        page = self.ledger.read_log(start, self.page_size)
+        return page if until is None else [item for item in page if item.position <= until]
+
+    def _apply_or_isolate(
+        self, name: str, start: int, page: Sequence[LoggedFact], isolate: bool, active: set[str]
+    ) -> int:
+        try:
+            position = self._apply_page(self.views[name], start, page)
+        except CONNECTION_ERRORS:
+            raise
+        except Exception:
+            if not isolate:
+                raise
+            log.exception("view %s failed to apply facts after position %d", name, start)
+            self._mark_sick(name)
+            active.discard(name)
+            return start
+        self._sick.pop(name, None)
+        return position
 
     def _apply_page(self, view: View, expected: int, page: Sequence[LoggedFact]) -> int:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             current = _lock_tracking(cur, view.name)
             if current != expected:
-                return current  # another projector applied this page first
+                return current  # another projector applied this page first (or a reset)
             view.apply(cur, page)
             cur.execute(
                 "UPDATE view_tracking SET position = %s, updated_at = now(), "
@@ -90,6 +170,14 @@ class ProjectionRunner:
             )
         return page[-1].position
 
+    def _mark_sick(self, name: str) -> None:
+        backoff = self._sick[name][0] if name in self._sick else Backoff()
+        self._sick[name] = (backoff, time.monotonic() + backoff.next())
+
+    def _healthy(self) -> list[str]:
+        now = time.monotonic()
+        return [n for n in self.views if n not in self._sick or self._sick[n][1] <= now]
+
     def reset(self, name: str) -> None:
         """Empty a view and its tracking row in one transaction (start of a rebuild)."""
         view = self.views[name]
@@ -97,21 +185,72 @@ class ProjectionRunner:
             _lock_tracking(cur, name)
             for table in view.tables:
                 cur.execute(SQL("TRUNCATE {}").format(Identifier(table)))
-            cur.execute("UPDATE view_tracking SET position = 0 WHERE view_name = %s", (name,))
+            cur.execute(
+                "UPDATE view_tracking SET position = 0, updated_at = now(), "
+                "last_recorded_at = NULL WHERE view_name = %s",
+                (name,),
+            )
 
     def rebuild(self, name: str, progress: ProgressFn | None = None) -> int:
         """Rebuild one view from position 0; the other views keep serving."""
         self.reset(name)
         return self.catch_up(name, progress=progress)
 
+    def status(self, now: datetime | None = None) -> list[ViewStatus]:
+        """Position and lag (in facts and in seconds) of every view."""
+        now = now or datetime.now(UTC)
+        head = self.ledger.head_position()
+        return [self._status(name, head, now) for name in self.views]
+
+    def _status(self, name: str, head: int, now: datetime) -> ViewStatus:
+        position = self.position(name)
+        table = getattr(self.ledger.recorder, "events_table_name", CHANNEL)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                SQL("SELECT count(*) FROM {} WHERE notification_id > %s").format(Identifier(table)),
+                (position,),
+            ).fetchone()
+        lag_facts = 0 if row is None else int(row[0])
+        oldest = self.ledger.read_log(position, 1) if lag_facts else []
+        lag_seconds = max(0.0, (now - oldest[0].recorded_at).total_seconds()) if oldest else 0.0
+        return ViewStatus(name, position, head, lag_facts, lag_seconds)
+
     def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Keep every view caught up until ``stop`` is set (LISTEN/NOTIFY, polling fallback)."""
-        with self.pool.connection() as listener:
-            listener.autocommit = True
+        """Keep every view caught up until ``stop`` is set.
+
+        New facts are noticed through LISTEN/NOTIFY, with a poll every ``poll_seconds``
+        as the fallback. Losing the database is logged and retried with a growing
+        delay; a view whose pages fail is retried later while the others carry on.
+        """
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                self._follow(stop, poll_seconds, backoff)
+            except Exception:  # keep projecting whatever went wrong; never spin
+                delay = backoff.next()
+                log.exception("projector lost its way; retrying in %.1f s", delay)
+                stop.wait(delay)
+
+    def _follow(self, stop: threading.Event, poll_seconds: float, backoff: Backoff) -> None:
+        # A connection of its own: a LISTEN must not leak into pooled connections.
+        with psycopg.connect(_conninfo(self.pool), autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(CHANNEL)))
             while not stop.is_set():
-                self.catch_up_all()
+                self.catch_up_many(self._healthy(), stop=stop, isolate=True)
+                backoff.reset()
                 _wait_for_notify(listener, poll_seconds)
+
+
+def _conninfo(pool: ConnectionPool) -> str:
+    conninfo = pool.conninfo
+    return conninfo if isinstance(conninfo, str) else conninfo()
+
+
+def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for name in sorted(active):
+        groups.setdefault(positions[name], []).append(name)
+    return groups
 
 
 def _lock_tracking(cur: Cursor[Any], name: str) -> int:
@@ -123,6 +262,8 @@ def _lock_tracking(cur: Cursor[Any], name: str) -> int:
 
 
 def _wait_for_notify(conn: Connection[Any], timeout: float) -> None:
-    # Any notification means "new facts": drain them all and go catch up.
+    """Block until a notification arrives (or ``timeout``), then drain the rest."""
     for _ in conn.notifies(timeout=timeout, stop_after=1):
         break
+    for _ in conn.notifies(timeout=0.0):
+        pass  # the catch-up that follows covers them all
