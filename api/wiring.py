@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
+from api.auth import KeyStore
 from api.database import database_url, eventsourcing_env
 from api.migrations import migrate
 from api.settings import Settings
@@ -23,6 +24,7 @@ class Services:
     database_url: str
     ledger: Ledger
     key_pool: ConnectionPool
+    keys: KeyStore
 
     def close(self) -> None:
         self.ledger.close()
@@ -39,7 +41,7 @@ def build_services(settings: Settings, url: str) -> Services:
         open=True,
     )
     ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool))
-    return Services(settings, url, ledger, key_pool)
+    return Services(settings, url, ledger, key_pool, KeyStore(key_pool))
 
 
 @contextmanager
