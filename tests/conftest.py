@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -52,7 +54,7 @@ def _docker_answers() -> bool:
 
 
 @contextmanager
-def _server_url(tmp_root: Path) -> Iterator[str]:
+def _server_url() -> Iterator[str]:
     url = os.environ.get("TOUCHPOINT_TEST_DATABASE_URL")
     if url:
         yield url
@@ -65,8 +67,14 @@ def _server_url(tmp_root: Path) -> Iterator[str]:
         return
     from api.database import embedded_server
 
-    with embedded_server(tmp_root / "pg") as embedded:
-        yield embedded
+    # Not under pytest's tmp dir: another pytest run may reset its permissions,
+    # which the server's own OS user needs to traverse.
+    folder = Path(tempfile.mkdtemp(prefix="touchpoint-test-pg-"))
+    try:
+        with embedded_server(folder) as embedded:
+            yield embedded
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _with_dbname(url: str, dbname: str) -> str:
@@ -81,9 +89,9 @@ def _admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """URL of the PostgreSQL server this run uses (maintenance database)."""
-    with _server_url(tmp_path_factory.mktemp("server")) as url:
+    with _server_url() as url:
         yield url
 
 
