@@ -31,6 +31,7 @@ from api import migrations
 from api.database import database_url
 from api.importer import Importer, ImportReport, UnusableInput, default_author, open_input
 from api.problems import DATABASE_UNAVAILABLE
+from api.projectors import start_in_background
 from api.settings import Settings
 from api.wiring import running
 
@@ -87,6 +88,9 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.", min=1)] = None,
+    projectors: Annotated[
+        bool, typer.Option(help="Run the projectors in this process (off: `touchpoint project`).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API; with no TOUCHPOINT_DATABASE_URL, on an embedded PostgreSQL."""
     import uvicorn
@@ -99,12 +103,17 @@ def serve(
     where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
     Console(stderr=True).print(f"database: {where}; migrating, then serving", highlight=False)
     with _database_errors(), running(settings) as services:
-        uvicorn.run(
-            create_app(services),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-        )
+        handle = start_in_background(services) if projectors else None
+        try:
+            uvicorn.run(
+                create_app(services),
+                host=host or settings.host,
+                port=port or settings.port,
+                log_level="info",
+            )
+        finally:
+            if handle is not None:
+                handle.stop()
 
 
 @app.command("import")
@@ -170,3 +179,12 @@ def print_summary(report: ImportReport, console: Console) -> None:
         for refusal in report.refused:
             refused.add_row(str(refusal.line), refusal.reason)
         console.print(refused)
+
+
+def _register_view_commands() -> None:
+    from api.cli_views import register  # views status|rebuild, project
+
+    register(app)
+
+
+_register_view_commands()
