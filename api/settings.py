@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     pool_max_overflow: int = Field(default=10, ge=0, description="Extra connections.")
     connect_timeout: int = Field(default=5, ge=1, description="Seconds to get a connection.")
     lock_timeout: int = Field(default=10, ge=0, description="Seconds to wait for the log lock.")
+    read_wait_seconds: float = Field(
+        default=2.0, ge=0, le=30, description="Longest wait of a read for `min_position`."
+    )
     import_batch_size: int = Field(default=1000, ge=1, le=10000, description="Facts per batch.")
     # Views (METRICS.md); changing a cost rate or threshold of a metric view needs a rebuild.
     timezone: str = Field(default="UTC", description="Time zone whose days the metrics use.")
