@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from domain import errors
@@ -19,10 +21,16 @@ _NONCE_BYTES = 12
 
 
 class AesKeyring:
-    """Data keys of some customers; ``None`` marks a destroyed (erased) key."""
+    """Data keys of some customers; ``None`` marks a destroyed (erased) key.
+
+    A keyring lives for one unit of work (keys are never cached across them, so an
+    erasure takes effect at once); within it each customer's cipher and associated
+    data are made once, not once per sealed field.
+    """
 
     def __init__(self, keys: dict[str, bytes | None]) -> None:
         self._keys = keys
+        self._ciphers: dict[str, tuple[AESGCM, bytes]] = {}
 
     def _key(self, customer_ref: str) -> bytes:
         key = self._keys.get(customer_ref)
@@ -31,22 +39,47 @@ class AesKeyring:
             raise errors.CustomerErased(msg, field="customer_ref")
         return key
 
+    def _cipher(self, customer_ref: str, key: bytes) -> tuple[AESGCM, bytes]:
+        cipher = self._ciphers.get(customer_ref)
+        if cipher is None:
+            aad = customer_stream_id(customer_ref).bytes  # binds ciphertext to its customer
+            cipher = self._ciphers[customer_ref] = (AESGCM(key), aad)
+        return cipher
+
     def seal(self, customer_ref: str, plaintext: str) -> str:
+        aes, aad = self._cipher(customer_ref, self._key(customer_ref))
         nonce = os.urandom(_NONCE_BYTES)
-        aad = customer_stream_id(customer_ref).bytes  # binds ciphertext to its customer
-        sealed = AESGCM(self._key(customer_ref)).encrypt(nonce, plaintext.encode(), aad)
+        sealed = aes.encrypt(nonce, plaintext.encode(), aad)
         return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, customer_ref: str, sealed: str) -> str | None:
         key = self._keys.get(customer_ref)
         if key is None:
             return None
+        aes, aad = self._cipher(customer_ref, key)
         raw = base64.urlsafe_b64decode(sealed.removeprefix(_PREFIX))
-        aad = customer_stream_id(customer_ref).bytes
-        return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode()
+        return aes.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode()
 
     def fingerprint(self, customer_ref: str, plaintext: str) -> str:
-        return hmac.new(self._key(customer_ref), plaintext.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key(customer_ref), plaintext.encode(), "sha256").hex()
+
+
+# One statement makes the missing keys and reads them all. Its snapshot predates
+# its own inserts, hence the UNION with what it inserted; a key another writer
+# committed meanwhile is in neither part and is read again (see ``_read``).
+_MAKE_AND_READ = """
+WITH wanted (customer_id, customer_ref, data_key) AS (
+    SELECT * FROM unnest(%b::uuid[], %b::text[], %b::bytea[])
+), made AS (
+    INSERT INTO customer_keys (customer_id, customer_ref, data_key)
+    SELECT * FROM wanted ON CONFLICT (customer_id) DO NOTHING
+    RETURNING customer_ref, data_key
+)
+SELECT customer_ref, data_key FROM made
+UNION ALL
+SELECT k.customer_ref, k.data_key FROM customer_keys k JOIN wanted w USING (customer_id)
+"""
+_READ = "SELECT customer_ref, data_key FROM customer_keys WHERE customer_id = ANY(%b::uuid[])"
 
 
 class PostgresKeyVault:
@@ -62,17 +95,8 @@ class PostgresKeyVault:
         ids = [customer_stream_id(ref) for ref in refs]
         with self.pool.connection() as conn:
             if create:
-                conn.execute(
-                    "INSERT INTO customer_keys (customer_id, customer_ref, data_key) "
-                    "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bytea[]) "
-                    "ON CONFLICT (customer_id) DO NOTHING",
-                    (ids, refs, [AESGCM.generate_key(256) for _ in refs]),
-                )
-            rows = conn.execute(
-                "SELECT customer_ref, data_key FROM customer_keys WHERE customer_id = ANY(%s)",
-                (ids,),
-            ).fetchall()
-        return AesKeyring({ref: None if key is None else bytes(key) for ref, key in rows})
+                return AesKeyring(_make_and_read(conn, refs, ids))
+            return AesKeyring(_keys(conn.execute(_READ, (ids,), prepare=True).fetchall()))
 
     def destroy(self, customer_ref: str) -> None:
         with self.pool.connection() as conn:
@@ -83,3 +107,18 @@ class PostgresKeyVault:
                 "destroyed_at = coalesce(customer_keys.destroyed_at, now())",
                 (customer_stream_id(customer_ref), customer_ref),
             )
+
+
+def _make_and_read(
+    conn: Connection[Any], refs: list[str], ids: list[UUID]
+) -> dict[str, bytes | None]:
+    fresh = [AESGCM.generate_key(256) for _ in refs]
+    keys = _keys(conn.execute(_MAKE_AND_READ, (ids, refs, fresh), prepare=True).fetchall())
+    missed = [cid for ref, cid in zip(refs, ids, strict=True) if ref not in keys]
+    if missed:
+        keys |= _keys(conn.execute(_READ, (missed,), prepare=True).fetchall())
+    return keys
+
+
+def _keys(rows: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes | None]:
+    return {ref: None if key is None else bytes(key) for ref, key in rows}
