@@ -166,7 +166,10 @@ class Ledger(Application[UUID]):
     def _save(self, facts: list[Fact], keys: list[FactKey]) -> dict[tuple[UUID, int], int]:
         if not facts:
             return {}
-        recordings = self.save(*facts, fact_keys=keys)
+        # What ``self.save`` does for bare events (no aggregates, no snapshots),
+        # without its per-event runtime-protocol checks, a tenth of a batch's CPU.
+        recordings = self.events.put(facts, fact_keys=keys)
+        self._notify(recordings)
         positions: dict[tuple[UUID, int], int] = {}
         for recording in recordings:
             note = recording.notification
