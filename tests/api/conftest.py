@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.auth import ROLES
+from api.projectors import runner_for, start_in_background
 from api.wiring import Services
+from projections.service import ProjectorHandle
 
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services)) as test_client:
         yield test_client
+
+
+# --- read endpoints (customers, live, metrics) --------------------------------------
+
+
+@pytest.fixture
+def role_headers(client: TestClient, services: Services) -> dict[str, dict[str, str]]:
+    """An ``X-API-Key`` header per role, each for a fresh key of that role."""
+    if not hasattr(client.app.state, "keys"):  # type: ignore[attr-defined]
+        client.app.state.keys = services.keys  # type: ignore[attr-defined]
+    return {role: {"X-API-Key": services.keys.create(role, f"test-{role}")[1]} for role in ROLES}
+
+
+@pytest.fixture
+def projectors(services: Services) -> Iterator[ProjectorHandle]:
+    """The four views followed in a background thread, as ``touchpoint serve`` does."""
+    handle = start_in_background(services)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def catch_up(services: Services) -> Callable[[], dict[str, int]]:
+    """Bring every view up to the head of the log (tests without the projector thread)."""
+    runner = runner_for(services)
+    return runner.catch_up_all

@@ -1,0 +1,198 @@
+"""What the read endpoints share: services, read-your-writes waits, and their problems.
+
+The read routers use ``ProblemRoute`` as their route class: it turns the reads' own
+refusals (unknown customer, view behind, unknown breakdown) into problem+json without
+adding handlers to the app, and names the allowed parameters when a request sends an
+unknown one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
+from http import HTTPStatus
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+from pydantic import Field
+
+from api.problems import MEDIA_TYPE, Problem, problem_response, problem_type
+from api.projectors import view_config
+from api.vault import PostgresKeyVault
+from api.wiring import Services
+from projections.config import ViewConfig
+from projections.query import UnknownBreakdown
+
+MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+RETRY_AFTER_SECONDS = 1
+_FIRST_POLL, _LONGEST_POLL = 0.002, 0.05  # seconds between looks at view_tracking
+
+
+def get_services(request: Request) -> Services:
+    """The process's services (``app.state.services``)."""
+    return cast(Services, request.app.state.services)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_POSITION,
+        description=(
+            "Read-your-writes: the log position a write returned. The API waits (at most "
+            "`read_wait_seconds`, default 2 s) until the view has applied it, else answers "
+            "503 with the view's current position and `Retry-After`."
+        ),
+    ),
+]
+
+
+class ViewBehindProblem(Problem):
+    """503: the view has not applied ``min_position`` yet (try again after Retry-After)."""
+
+    view: str = Field(examples=["customer"])
+    view_position: int = Field(description="Last log position the view has applied.")
+    min_position: int = Field(description="The position the request asked for.")
+
+
+class ReadProblem(Exception):
+    """A read refused with a problem (answered by ``ProblemRoute``)."""
+
+    def __init__(self, problem: Problem, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+        self.headers = headers
+
+
+def not_found(code: str, detail: str) -> ReadProblem:
+    """A 404 problem with a stable ``type``."""
+    title = code.replace("-", " ").capitalize()
+    status = HTTPStatus.NOT_FOUND
+    problem = Problem(type=problem_type(code), title=title, status=status, detail=detail)
+    problem.code = code
+    return ReadProblem(problem)
+
+
+def invalid(name: str, reason: str, kind: str = "value_error") -> RequestValidationError:
+    """A 422 naming one bad query parameter (the same shape as any validation error)."""
+    return RequestValidationError([{"loc": ("query", name), "msg": reason, "type": kind}])
+
+
+def view_position(pool: ConnectionPool, view: str) -> int:
+    """Last log position the view ``view`` has applied (0 before its first page)."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT position FROM view_tracking WHERE view_name = %s", (view,), prepare=True
+        ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def wait_for_view(services: Services, view: str, min_position: int | None) -> None:
+    """Return once ``view`` has applied ``min_position``; 503 problem after the bounded wait.
+
+    The view's tracking row is written in the same transaction as its rows, so once
+    it shows the position, every later statement sees what that position changed.
+    The runner does not announce its progress, so this polls, with growing pauses.
+    """
+    if min_position is None:
+        return
+    deadline = time.monotonic() + services.settings.read_wait_seconds
+    pause = _FIRST_POLL
+    while (position := view_position(services.key_pool, view)) < min_position:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise view_behind(view, position, min_position)
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, _LONGEST_POLL)
+
+
+def view_behind(view: str, position: int, min_position: int) -> ReadProblem:
+    """The 503 problem of a view that has not reached ``min_position``."""
+    problem = ViewBehindProblem(
+        type=problem_type("view-behind"),
+        title="View behind",
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        detail=f"the {view} view has applied the log up to position {position}, "
+        f"not yet {min_position}; try again shortly",
+        code="view-behind",
+        view=view,
+        view_position=position,
+        min_position=min_position,
+    )
+    return ReadProblem(problem, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def view_behind_response() -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entry of the 503 a read with ``min_position`` may answer."""
+    schema = {"$ref": "#/components/schemas/ViewBehindProblem"}
+    return {
+        HTTPStatus.SERVICE_UNAVAILABLE: {
+            "model": ViewBehindProblem,
+            "description": "The view has not applied `min_position` yet, or the database "
+            "did not answer; try again after `Retry-After` seconds.",
+            "content": {MEDIA_TYPE: {"schema": schema}},
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    }
+
+
+def config_of(services: Services) -> ViewConfig:
+    """The views' thresholds and rates (as the projectors use them)."""
+    return view_config(services.settings)
+
+
+class _OneConnection:
+    """Looks like a pool but lends one connection: the vault then reads keys on it."""
+
+    def __init__(self, conn: Connection[Any]) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection[Any]]:
+        yield self.conn
+
+
+def vault_on(conn: Connection[Any]) -> PostgresKeyVault:
+    """A key vault reading on ``conn``: a read never holds two pooled connections at once
+    (nested checkouts can starve a small pool under load)."""
+    return PostgresKeyVault(cast(ConnectionPool, _OneConnection(conn)))
+
+
+class ProblemRoute(APIRoute):
+    """A route answering its reads' refusals as problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        allowed = [p.alias for p in self.dependant.query_params]
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ReadProblem as refused:
+                refused.problem.instance = request.url.path
+                return problem_response(refused.problem, refused.headers)
+            except UnknownBreakdown as unknown:
+                raise invalid("group_by", str(unknown), "unknown_breakdown") from unknown
+            except RequestValidationError as error:
+                raise RequestValidationError(_name_allowed(error.errors(), allowed)) from error
+
+        return handle
+
+
+def _name_allowed(errors: Any, allowed: list[str]) -> list[dict[str, Any]]:
+    """Validation errors, an unknown query parameter's saying which ones exist."""
+    names = ", ".join(allowed)
+    return [
+        {**error, "msg": f"unknown query parameter; allowed: {names}"}
+        if error.get("type") == "extra_forbidden"
+        else error
+        for error in errors
+    ]

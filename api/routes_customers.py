@@ -1,0 +1,195 @@
+"""The single customer view over HTTP (agents): who the customer is, and their timeline.
+
+Personal fields are decrypted with the customer's data key at read time; after
+erasure they read as erased. Reads use one repeatable-read snapshot, so every part
+of an answer (and its ``view_position``) is as of the same view position.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from psycopg import Connection
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.problems import problem_responses
+from api.read_support import (
+    MAX_POSITION,
+    MinPosition,
+    ProblemRoute,
+    ServicesDep,
+    config_of,
+    invalid,
+    not_found,
+    vault_on,
+    view_behind_response,
+    wait_for_view,
+)
+from api.security import Agent
+from projections.customer_models import CustomerProfile, Interaction, PersonalState
+from projections.customer_queries import UnknownCursor, customer_profile, timeline
+
+VIEW = "customer"
+MAX_TIMELINE_PAGE = 200
+
+CustomerRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="The customer's reference (`customer_ref` of the facts).",
+        examples=["C-10042"],
+    ),
+]
+At = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Reference time of the time windows (last 7 days, 30 days, 14 days, "
+        "follow-up due); default now. Pass the same value to reproduce an answer.",
+        examples=["2026-03-10T12:00:00Z"],
+    ),
+]
+
+
+class TimelineResponse(BaseModel):
+    """One page of a customer's interactions, newest first."""
+
+    customer_ref: str
+    items: list[Interaction]
+    next_after: int | None = Field(
+        description="Pass as `after` for the next page (older interactions); null: no more."
+    )
+    previous_before: int | None = Field(
+        description="Pass as `before` for the previous page (newer interactions); "
+        "null: this page starts with the newest."
+    )
+    personal_data: PersonalState
+    view_position: int = Field(description="Log position the customer view had applied.")
+
+
+def get_customer(
+    principal: Agent,
+    services: ServicesDep,
+    ref: CustomerRef,
+    min_position: MinPosition = None,
+    at: At = None,
+) -> CustomerProfile:
+    """The single customer view: profile (personal fields decrypted, or marked erased),
+    segment, consent, counts, last contact, the last 50 interactions newest first, latest
+    NPS, open detractors, repeat-contact flag, mailshot pressure, lifetime handled cost and
+    why they may be calling.
+
+    A customer named by facts but not registered yet has an unregistered profile
+    (`registered: false`); a customer no fact names is 404.
+    """
+    wait_for_view(services, VIEW, min_position)
+    with services.key_pool.connection() as conn:
+        _snapshot(conn)
+        profile = customer_profile(conn, vault_on(conn), ref, config_of(services), at)
+    if profile is None:
+        raise not_found("customer-not-found", "no fact names this customer")
+    return profile
+
+
+def get_timeline(
+    principal: Agent,
+    services: ServicesDep,
+    *,
+    ref: CustomerRef,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_POSITION,
+            description="Cursor: the `next_after` of the page before; this page holds the "
+            "interactions listed after it (older).",
+        ),
+    ] = None,
+    before: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_POSITION,
+            description="Cursor: the `previous_before` of the page after; this page holds the "
+            "interactions listed before it (newer), nearest first in the listing order.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_TIMELINE_PAGE, description="Page size.")] = 50,
+    min_position: MinPosition = None,
+) -> TimelineResponse:
+    """The customer's full timeline, newest first, paged by position cursors.
+
+    Interactions (calls, mailshots, survey replies) are listed newest first by when they
+    happened (`occurred_at`, ties by log position). A cursor is the log position of an
+    interaction already shown: `after=<next_after>` gives the next page (older),
+    `before=<previous_before>` the previous one (newer). Without a cursor the page starts
+    with the newest interaction. Cursors stay valid as new interactions arrive (a late
+    arrival is placed by when it happened). A position that is not one of this customer's
+    interactions is 422.
+    """
+    if after is not None and before is not None:
+        raise invalid("before", "give either `after` or `before`, not both")
+    wait_for_view(services, VIEW, min_position)
+    with services.key_pool.connection() as conn:
+        _snapshot(conn)
+        if not _known(conn, ref):
+            raise not_found("customer-not-found", "no fact names this customer")
+        try:
+            page = timeline(conn, vault_on(conn), ref, before=after, after=before, limit=limit)
+        except UnknownCursor as error:
+            raise invalid(
+                "after" if after is not None else "before", str(error), "unknown_cursor"
+            ) from error
+        position = _position(conn)
+    return TimelineResponse(
+        customer_ref=ref,
+        items=page.items,
+        next_after=page.older,
+        previous_before=page.newer,
+        personal_data=page.personal_data,
+        view_position=position,
+    )
+
+
+def _snapshot(conn: Connection[Any]) -> None:
+    # Everything read after this sees the view as of one moment.
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
+def _known(conn: Connection[Any], ref: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM customer_profile WHERE customer_ref = %s)", (ref,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _position(conn: Connection[Any]) -> int:
+    row = conn.execute(
+        "SELECT position FROM view_tracking WHERE view_name = %s", (VIEW,)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def router() -> APIRouter:
+    """``GET /customers/{ref}`` and ``GET /customers/{ref}/timeline`` (role agent)."""
+    routes = APIRouter(route_class=ProblemRoute, tags=["agents"])
+    errors = {**problem_responses(401, 403, 404, 422), **view_behind_response()}
+    routes.add_api_route(
+        "/customers/{ref}",
+        get_customer,
+        methods=["GET"],
+        summary="The single customer view",
+        response_model=CustomerProfile,
+        responses=errors,
+    )
+    routes.add_api_route(
+        "/customers/{ref}/timeline",
+        get_timeline,
+        methods=["GET"],
+        summary="A customer's timeline, newest first, paged by position",
+        response_model=TimelineResponse,
+        responses=errors,
+    )
+    return routes
