@@ -14,6 +14,9 @@ Rules (documented for analysts in the crm section of projections/README.md):
   the campaign's attribution window`` (the end is included). The ledger only accepts
   them after their mailshot is in the log, so crediting is never retroactive.
   Responders and converters are counted once per mailshot (one recipient of one send).
+  A bounced mailshot never reached its recipient: its responses, conversions, revenue
+  and opt-out are not credited (taken back if the bounce comes later), so that every
+  numerator is among the delivered, the denominator of the rates.
 - An opt-out is a consent withdrawal for the campaign's channel inside a send's window.
   Either fact may be logged first, so the rule is applied when the later one arrives;
   each send is flagged at most once, and a withdrawal counts for every send (of every
@@ -179,9 +182,9 @@ WITH flagged AS (
           SELECT 1 FROM crm_opt_outs o
           WHERE o.customer_ref = m.customer_ref AND o.channel = m.opt_out_channel
             AND o.occurred_at BETWEEN m.sent_at AND m.window_end)
-    RETURNING campaign_id, channel, day, segment
+    RETURNING campaign_id, channel, day, segment, bounced
 )
-SELECT campaign_id, channel, day, segment, count(*)
+SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT bounced)
 FROM flagged GROUP BY campaign_id, channel, day, segment
 """,
 )
@@ -197,40 +200,54 @@ WITH hit AS (
     FROM crm_page p
     WHERE p.kind = '{kind}' AND p.mailshot_id = m.mailshot_id AND NOT m.{flag}
       AND p.occurred_at BETWEEN m.sent_at AND m.window_end
-    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.control
+    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.control, m.bounced
 )
 SELECT campaign_id, channel, day, segment,
-    count(*) FILTER (WHERE NOT control), count(*) FILTER (WHERE control)
+    count(*) FILTER (WHERE NOT control AND NOT bounced), count(*) FILTER (WHERE control)
 FROM hit GROUP BY campaign_id, channel, day, segment
 """,
     )
 
 
 # A bounce is not windowed: it is counted once per sent mailshot, whenever it came.
+# A bounced mailshot never reached its recipient, so what was credited to it so far
+# (response, conversion, revenue, opt-out) is taken back: rates are over delivered.
 BOUNCED = add_to_daily(
-    ("bounced",),
+    ("bounced", "responders", "converters", "revenue", "opt_outs"),
     """
 WITH hit AS (
     UPDATE crm_mailshots m SET bounced = true
     FROM crm_page p
     WHERE p.kind = 'MailshotBounced' AND p.mailshot_id = m.mailshot_id
       AND NOT m.bounced AND NOT m.control
-    RETURNING m.campaign_id, m.channel, m.day, m.segment
+    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.responded, m.converted,
+        m.revenue, m.opted_out
 )
-SELECT campaign_id, channel, day, segment, count(*)
+SELECT campaign_id, channel, day, segment, count(*),
+    -count(*) FILTER (WHERE responded), -count(*) FILTER (WHERE converted), -sum(revenue),
+    -count(*) FILTER (WHERE opted_out)
 FROM hit GROUP BY campaign_id, channel, day, segment
 """,
 )
 
+# Each mailshot keeps its credited revenue, so that a later bounce can take it back.
 REVENUE = add_to_daily(
     ("revenue", "control_revenue"),
     """
-SELECT m.campaign_id, m.channel, m.day, m.segment,
-    coalesce(sum(p.amount) FILTER (WHERE NOT m.control), 0),
-    coalesce(sum(p.amount) FILTER (WHERE m.control), 0)
-FROM crm_page p JOIN crm_mailshots m ON m.mailshot_id = p.mailshot_id
-WHERE p.kind = 'MailshotConverted' AND p.occurred_at BETWEEN m.sent_at AND m.window_end
-GROUP BY m.campaign_id, m.channel, m.day, m.segment
+WITH credited AS (
+    SELECT p.mailshot_id, sum(p.amount) AS amount
+    FROM crm_page p JOIN crm_mailshots m ON m.mailshot_id = p.mailshot_id
+    WHERE p.kind = 'MailshotConverted' AND p.occurred_at BETWEEN m.sent_at AND m.window_end
+    GROUP BY p.mailshot_id
+), added AS (
+    UPDATE crm_mailshots m SET revenue = m.revenue + c.amount
+    FROM credited c WHERE m.mailshot_id = c.mailshot_id
+    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.control, m.bounced, c.amount
+)
+SELECT campaign_id, channel, day, segment,
+    coalesce(sum(amount) FILTER (WHERE NOT control AND NOT bounced), 0),
+    coalesce(sum(amount) FILTER (WHERE control), 0)
+FROM added GROUP BY campaign_id, channel, day, segment
 """,
 )
 

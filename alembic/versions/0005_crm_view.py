@@ -39,6 +39,7 @@ CREATE TABLE crm_mailshots (
     segment text NOT NULL,
     opt_out_channel text NOT NULL,
     unit_cost numeric NOT NULL,
+    revenue numeric NOT NULL DEFAULT 0,
     bounced boolean NOT NULL DEFAULT false,
     responded boolean NOT NULL DEFAULT false,
     converted boolean NOT NULL DEFAULT false,
@@ -106,6 +107,9 @@ COMMENT ON COLUMN crm_mailshots.window_end IS 'sent_at + the campaign attributio
 COMMENT ON COLUMN crm_mailshots.segment IS
     'Customer segment as known when the send was projected (unknown: not registered yet)';
 COMMENT ON COLUMN crm_mailshots.opt_out_channel IS 'The campaign''s channel (opt-outs match it)';
+COMMENT ON COLUMN crm_mailshots.revenue IS 'Sum of conversion values inside the window';
+COMMENT ON COLUMN crm_mailshots.bounced IS
+    'A bounce was recorded: its responses, conversions and opt-outs are not credited';
 COMMENT ON COLUMN crm_mailshots.responded IS 'At least one response inside the window';
 COMMENT ON COLUMN crm_mailshots.converted IS 'At least one conversion inside the window';
 COMMENT ON COLUMN crm_mailshots.opted_out IS
@@ -118,11 +122,14 @@ COMMENT ON COLUMN crm_daily.day IS 'Day of the send (or hold-back), in the view 
 COMMENT ON COLUMN crm_daily.sent IS 'Mailshots sent';
 COMMENT ON COLUMN crm_daily.bounced IS 'Sent mailshots with at least one bounce';
 COMMENT ON COLUMN crm_daily.unit_cost IS 'Sum of unit costs of the sent mailshots';
-COMMENT ON COLUMN crm_daily.responders IS 'Sent mailshots with a response inside the window';
-COMMENT ON COLUMN crm_daily.converters IS 'Sent mailshots with a conversion inside the window';
-COMMENT ON COLUMN crm_daily.revenue IS 'Sum of conversion values credited to sent mailshots';
+COMMENT ON COLUMN crm_daily.responders IS
+    'Delivered (not bounced) mailshots with a response inside the window';
+COMMENT ON COLUMN crm_daily.converters IS
+    'Delivered (not bounced) mailshots with a conversion inside the window';
+COMMENT ON COLUMN crm_daily.revenue IS
+    'Sum of conversion values inside the window of delivered (not bounced) mailshots';
 COMMENT ON COLUMN crm_daily.opt_outs IS
-    'Sent mailshots followed by a consent withdrawal for the campaign channel in the window';
+    'Delivered mailshots followed by a consent withdrawal for the campaign channel in the window';
 COMMENT ON COLUMN crm_daily.held_back IS 'Recipients held back (control group)';
 COMMENT ON COLUMN crm_daily.control_responders IS 'Held back with a response inside the window';
 COMMENT ON COLUMN crm_daily.control_converters IS

@@ -141,3 +141,23 @@ def test_responses_are_credited_to_the_send_day_not_the_response_day(crm):
     [row] = crm.metrics(("day",))
     assert (row["day"], row["responses"]) == (jan_day(5), 1)
     assert crm.total(first=jan_day(9), last=jan_day(9))["responses"] == 0
+
+
+def test_a_bounced_mailshot_gets_no_credit_whichever_came_first(crm):
+    """METRICS.md: rates are over delivered, so only delivered recipients are counted."""
+    crm.send("m1", "c1", "spring", jan(5))
+    crm.send("m2", "c2", "spring", jan(5))
+    crm.send("m3", "c3", "spring", jan(5))
+    crm.respond("m1", jan(6))
+    crm.convert("m1", jan(6), "50")
+    crm.consent("c1", "email", jan(7))
+    crm.project()  # m1 credited so far
+    crm.bounce("m1", jan(8))  # ... and taken back now
+    crm.bounce("m2", jan(6))
+    crm.respond("m2", jan(7))  # after its bounce: never credited
+    crm.respond("m3", jan(7))
+    crm.project()
+    row = crm.total()
+    assert (row["delivered"], row["responses"], row["conversions"]) == (1, 1, 0)
+    assert (row["revenue"], row["opt_outs"]) == (Decimal(0), 0)
+    assert row["response_rate"] == 1.0

@@ -163,43 +163,41 @@ def histories(draw: st.DrawFn) -> list[c.Command]:
 
 
 def reference_daily(facts: list[f.Fact], zone: Any) -> dict[tuple[Any, ...], list[Any]]:
-    """Components per campaign x channel x send day x segment."""
+    """Components per campaign x channel x send day x segment, as crm_daily holds them."""
     campaigns = {x.campaign_id: x for x in facts if isinstance(x, f.CampaignPlanned)}
-    withdrawals = [x for x in facts if isinstance(x, f.MarketingConsentChanged) and not x.granted]
     rows: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0] * 11)
     for index, opening in enumerate(facts):
-        if not isinstance(opening, f.MailshotSent | f.MailshotHeldBack):
-            continue
-        campaign = campaigns[opening.campaign_id]
-        end = opening.occurred_at + timedelta(days=campaign.attribution_window_days)
-        later = [x for x in facts if x.originator_id == opening.originator_id][1:]
-        inside = [x for x in later if opening.occurred_at <= x.occurred_at <= end]
-        responded = any(isinstance(x, f.MailshotResponded) for x in inside)
-        values = [x.value for x in inside if isinstance(x, f.MailshotConverted)]
-        key = (
-            opening.campaign_id,
-            opening.channel,
-            opening.occurred_at.astimezone(zone).date(),
-            _segment(facts, index, opening),
-        )
-        row = rows[key]
-        if isinstance(opening, f.MailshotSent):
-            opted_out = any(
-                w.customer_ref == opening.customer_ref
-                and w.channel == campaign.channel
-                and opening.occurred_at <= w.occurred_at <= end
-                for w in withdrawals
-            )
-            bounced = any(isinstance(x, f.MailshotBounced) for x in later)
-            adds = (1, bounced, opening.unit_cost, responded, bool(values), sum(values), opted_out)
-            for i, add in enumerate(adds):
-                row[i] += add
-        else:
-            for i, add in enumerate(
-                (1, int(responded), int(bool(values)), sum(values, Decimal(0)))
-            ):
-                row[7 + i] += add
+        if isinstance(opening, f.MailshotSent | f.MailshotHeldBack):
+            campaign = campaigns[opening.campaign_id]
+            day = opening.occurred_at.astimezone(zone).date()
+            key = (campaign.campaign_id, opening.channel, day, _segment(facts, index, opening))
+            adds = _components(facts, opening, campaign)
+            rows[key] = [a + b for a, b in zip(rows[key], adds, strict=True)]
     return dict(rows)
+
+
+def _components(
+    facts: list[f.Fact], opening: f.MailshotFact, campaign: f.CampaignPlanned
+) -> list[Any]:
+    """sent, bounced, unit cost, responders, converters, revenue, opt-outs, then control."""
+    end = opening.occurred_at + timedelta(days=campaign.attribution_window_days)
+    later = [x for x in facts if x.originator_id == opening.originator_id][1:]
+    inside = [x for x in later if opening.occurred_at <= x.occurred_at <= end]
+    responded = any(isinstance(x, f.MailshotResponded) for x in inside)
+    values = [x.value for x in inside if isinstance(x, f.MailshotConverted)]
+    credited = [1, int(responded), int(bool(values)), sum(values)]
+    if isinstance(opening, f.MailshotHeldBack):
+        return [0] * 7 + credited
+    opted_out = any(
+        isinstance(w, f.MarketingConsentChanged) and not w.granted
+        and w.customer_ref == opening.customer_ref and w.channel == campaign.channel
+        and opening.occurred_at <= w.occurred_at <= end
+        for w in facts
+    )  # fmt: skip
+    if any(isinstance(x, f.MailshotBounced) for x in later):
+        # A bounced mailshot never reached its recipient: nothing is credited to it.
+        return [1, 1, opening.unit_cost, 0, 0, 0, 0] + [0] * 4
+    return [1, 0, opening.unit_cost, *credited[1:], int(opted_out)] + [0] * 4
 
 
 def _segment(facts: list[f.Fact], index: int, opening: f.MailshotFact) -> str:
