@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from api import routes_customers
+from api import routes_customers, routes_live
 from api.problems import install_problem_handlers, problem_responses
 from api.wiring import Services
 from domain.facts import FACT_TYPES
@@ -138,4 +138,5 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(_router())
     app.include_router(routes_customers.router())
+    app.include_router(routes_live.router())
     return app
