@@ -38,6 +38,7 @@ from psycopg import Cursor
 from domain.facts import CampaignPlanned, MailshotFact, MarketingConsentChanged
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
+from projections.crm_sql import STEPS
 
 KINDS = frozenset(
     {
@@ -51,13 +52,11 @@ KINDS = frozenset(
         "MarketingConsentChanged",
     }
 )
-OPENINGS = frozenset({"MailshotSent", "MailshotHeldBack"})
 _AMOUNT = {
     "MailshotSent": "unit_cost",
     "MailshotConverted": "value",
     "CampaignPlanned": "fixed_cost",
 }
-_KEYS = "campaign_id, channel, day, segment"
 
 PAGE_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS crm_page (
@@ -86,234 +85,6 @@ PageRow = tuple[
     str | None,
     int | None,
 ]
-
-
-def add_to_daily(columns: Sequence[str], select: str) -> str:
-    """An additive upsert of ``crm_daily``: ``select`` yields the keys then ``columns``.
-
-    ``select`` may start with a ``WITH`` (possibly data-modifying) clause; PostgreSQL
-    wants that at the top level, so the INSERT goes right before its final SELECT.
-    """
-    names = ", ".join(columns)
-    sets = ", ".join(f"{c} = crm_daily.{c} + excluded.{c}" for c in columns)
-    head, _, tail = select.rpartition("\nSELECT ")
-    return (
-        f"{head}\nINSERT INTO crm_daily ({_KEYS}, {names})\nSELECT {tail} "
-        f"ON CONFLICT ({_KEYS}) DO UPDATE SET {sets}"
-    )
-
-
-CAMPAIGNS = """
-INSERT INTO crm_campaigns
-    (campaign_id, name, channel, fixed_cost, attribution_window_days, planned_at)
-SELECT campaign_id, name, channel, amount, window_days, occurred_at
-FROM crm_page WHERE kind = 'CampaignPlanned'
-ON CONFLICT (campaign_id) DO NOTHING
-"""
-
-REGISTERED = """
-INSERT INTO crm_customers (customer_ref, segment, registered_position, first_day)
-SELECT DISTINCT ON (customer_ref) customer_ref, segment, position, day
-FROM crm_page WHERE kind = 'CustomerRegistered' ORDER BY customer_ref, position
-ON CONFLICT (customer_ref) DO UPDATE SET
-    segment = excluded.segment,
-    registered_position = excluded.registered_position,
-    first_day = LEAST(crm_customers.first_day, excluded.first_day)
-"""
-
-# The segment is the one registered *earlier in the log* than the send: comparing
-# positions keeps the result independent of where the page boundaries fall.
-OPENED = add_to_daily(
-    ("sent", "unit_cost", "held_back"),
-    """
-WITH opened AS (
-    INSERT INTO crm_mailshots (mailshot_id, customer_ref, campaign_id, channel, control,
-        sent_at, window_end, day, segment, opt_out_channel, unit_cost)
-    SELECT p.mailshot_id, p.customer_ref, p.campaign_id, p.channel,
-        p.kind = 'MailshotHeldBack', p.occurred_at,
-        p.occurred_at + make_interval(hours => 24 * coalesce(c.attribution_window_days, 30)),
-        p.day,
-        CASE WHEN k.registered_position < p.position
-            THEN coalesce(k.segment, 'unknown') ELSE 'unknown' END,
-        coalesce(c.channel, p.channel), coalesce(p.amount, 0)
-    FROM crm_page p
-    LEFT JOIN crm_campaigns c ON c.campaign_id = p.campaign_id
-    LEFT JOIN crm_customers k ON k.customer_ref = p.customer_ref
-    WHERE p.kind IN ('MailshotSent', 'MailshotHeldBack')
-    ON CONFLICT (mailshot_id) DO NOTHING
-    RETURNING campaign_id, channel, day, segment, control, unit_cost
-)
-SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT control),
-    coalesce(sum(unit_cost) FILTER (WHERE NOT control), 0), count(*) FILTER (WHERE control)
-FROM opened GROUP BY campaign_id, channel, day, segment
-""",
-)
-
-KNOWN = """
-INSERT INTO crm_customers (customer_ref, first_day)
-SELECT customer_ref, min(day) FROM crm_page
-WHERE kind IN ('MailshotSent', 'MailshotHeldBack') GROUP BY customer_ref
-ON CONFLICT (customer_ref) DO UPDATE SET
-    first_day = LEAST(crm_customers.first_day, excluded.first_day)
-"""
-
-WITHDRAWN = """
-INSERT INTO crm_opt_outs (position, customer_ref, channel, occurred_at)
-SELECT position, customer_ref, channel, occurred_at
-FROM crm_page WHERE kind = 'MarketingConsentChanged' AND NOT granted
-ON CONFLICT (position) DO NOTHING
-"""
-
-# Candidates: this page's sends, and earlier sends of customers who withdrew in this
-# page; "NOT opted_out" makes sure a send is counted once whichever fact came last.
-OPTED_OUT = add_to_daily(
-    ("opt_outs",),
-    """
-WITH flagged AS (
-    UPDATE crm_mailshots m SET opted_out = true
-    WHERE NOT m.opted_out AND NOT m.control
-      AND m.mailshot_id IN (
-          SELECT mailshot_id FROM crm_page WHERE kind = 'MailshotSent'
-          UNION
-          SELECT s.mailshot_id FROM crm_mailshots s
-          JOIN crm_page p ON p.customer_ref = s.customer_ref AND p.channel = s.opt_out_channel
-          WHERE p.kind = 'MarketingConsentChanged' AND NOT p.granted)
-      AND EXISTS (
-          SELECT 1 FROM crm_opt_outs o
-          WHERE o.customer_ref = m.customer_ref AND o.channel = m.opt_out_channel
-            AND o.occurred_at BETWEEN m.sent_at AND m.window_end)
-    RETURNING campaign_id, channel, day, segment, bounced
-)
-SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT bounced)
-FROM flagged GROUP BY campaign_id, channel, day, segment
-""",
-)
-
-
-def flag_once(kind: str, flag: str, mailed: str, control: str) -> str:
-    """Set ``flag`` on mailshots with a credited ``kind`` fact; count each mailshot once."""
-    return add_to_daily(
-        (mailed, control),
-        f"""
-WITH hit AS (
-    UPDATE crm_mailshots m SET {flag} = true
-    FROM crm_page p
-    WHERE p.kind = '{kind}' AND p.mailshot_id = m.mailshot_id AND NOT m.{flag}
-      AND p.occurred_at BETWEEN m.sent_at AND m.window_end
-    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.control, m.bounced
-)
-SELECT campaign_id, channel, day, segment,
-    count(*) FILTER (WHERE NOT control AND NOT bounced), count(*) FILTER (WHERE control)
-FROM hit GROUP BY campaign_id, channel, day, segment
-""",
-    )
-
-
-# A bounce is not windowed: it is counted once per sent mailshot, whenever it came.
-# A bounced mailshot never reached its recipient, so what was credited to it so far
-# (response, conversion, revenue, opt-out) is taken back: rates are over delivered.
-BOUNCED = add_to_daily(
-    ("bounced", "responders", "converters", "revenue", "opt_outs"),
-    """
-WITH hit AS (
-    UPDATE crm_mailshots m SET bounced = true
-    FROM crm_page p
-    WHERE p.kind = 'MailshotBounced' AND p.mailshot_id = m.mailshot_id
-      AND NOT m.bounced AND NOT m.control
-    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.responded, m.converted,
-        m.revenue, m.opted_out
-)
-SELECT campaign_id, channel, day, segment, count(*),
-    -count(*) FILTER (WHERE responded), -count(*) FILTER (WHERE converted), -sum(revenue),
-    -count(*) FILTER (WHERE opted_out)
-FROM hit GROUP BY campaign_id, channel, day, segment
-""",
-)
-
-# Each mailshot keeps its credited revenue, so that a later bounce can take it back.
-REVENUE = add_to_daily(
-    ("revenue", "control_revenue"),
-    """
-WITH credited AS (
-    SELECT p.mailshot_id, sum(p.amount) AS amount
-    FROM crm_page p JOIN crm_mailshots m ON m.mailshot_id = p.mailshot_id
-    WHERE p.kind = 'MailshotConverted' AND p.occurred_at BETWEEN m.sent_at AND m.window_end
-    GROUP BY p.mailshot_id
-), added AS (
-    UPDATE crm_mailshots m SET revenue = m.revenue + c.amount
-    FROM credited c WHERE m.mailshot_id = c.mailshot_id
-    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.control, m.bounced, c.amount
-)
-SELECT campaign_id, channel, day, segment,
-    coalesce(sum(amount) FILTER (WHERE NOT control AND NOT bounced), 0),
-    coalesce(sum(amount) FILTER (WHERE control), 0)
-FROM added GROUP BY campaign_id, channel, day, segment
-""",
-)
-
-# Each customer-day whose 30-day count changes moves one customer from the bucket of
-# its old count to the bucket of its new count (old counts read before the page).
-PRESSURE = """
-WITH added AS (
-    SELECT customer_ref, day, count(*) AS n FROM crm_page
-    WHERE kind = 'MailshotSent' GROUP BY customer_ref, day
-), touched AS (
-    SELECT DISTINCT a.customer_ref, g::date AS day FROM added a,
-        generate_series(a.day, a.day + 29, interval '1 day') AS g
-), counts AS (
-    SELECT t.customer_ref, t.day,
-        (SELECT coalesce(sum(c.sends), 0) FROM crm_contact_days c
-         WHERE c.customer_ref = t.customer_ref AND c.day BETWEEN t.day - 29 AND t.day) AS old,
-        (SELECT sum(a.n) FROM added a
-         WHERE a.customer_ref = t.customer_ref AND a.day BETWEEN t.day - 29 AND t.day) AS plus
-    FROM touched t
-), moves AS (
-    SELECT day, old AS mailshots, -1 AS delta FROM counts WHERE old > 0
-    UNION ALL
-    SELECT day, old + plus, 1 FROM counts
-)
-INSERT INTO crm_pressure (day, mailshots, customers)
-SELECT day, mailshots, sum(delta) FROM moves GROUP BY day, mailshots
-ON CONFLICT (day, mailshots) DO UPDATE SET customers = crm_pressure.customers + excluded.customers
-"""
-
-CONTACT_DAYS = """
-INSERT INTO crm_contact_days (customer_ref, day, sends)
-SELECT customer_ref, day, count(*) FROM crm_page
-WHERE kind = 'MailshotSent' GROUP BY customer_ref, day
-ON CONFLICT (customer_ref, day) DO UPDATE SET sends = crm_contact_days.sends + excluded.sends
-"""
-
-EMPTY_BUCKETS = """
-DELETE FROM crm_pressure WHERE customers = 0 AND day BETWEEN
-    (SELECT min(day) FROM crm_page WHERE kind = 'MailshotSent')
-    AND (SELECT max(day) + 29 FROM crm_page WHERE kind = 'MailshotSent')
-"""
-
-_SENT = frozenset({"MailshotSent"})
-# In this order: campaigns and registrations before the sends that look them up,
-# sends before the follow-ups of the same page, old pressure read before it is added to.
-STEPS: tuple[tuple[frozenset[str], str], ...] = (
-    (frozenset({"CampaignPlanned"}), CAMPAIGNS),
-    (frozenset({"CustomerRegistered"}), REGISTERED),
-    (OPENINGS, OPENED),
-    (OPENINGS, KNOWN),
-    (frozenset({"MarketingConsentChanged"}), WITHDRAWN),
-    (frozenset({"MarketingConsentChanged", "MailshotSent"}), OPTED_OUT),
-    (frozenset({"MailshotBounced"}), BOUNCED),
-    (
-        frozenset({"MailshotResponded"}),
-        flag_once("MailshotResponded", "responded", "responders", "control_responders"),
-    ),
-    (frozenset({"MailshotConverted"}), REVENUE),
-    (
-        frozenset({"MailshotConverted"}),
-        flag_once("MailshotConverted", "converted", "converters", "control_converters"),
-    ),
-    (_SENT, PRESSURE),
-    (_SENT, CONTACT_DAYS),
-    (_SENT, EMPTY_BUCKETS),
-)
 
 
 class CrmView:
