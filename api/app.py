@@ -1,24 +1,36 @@
-"""The HTTP API (for now: health and the ordered log), built by ``create_app``."""
+"""The HTTP API, built by ``create_app``: routers per user group, problem+json errors.
+
+Nothing is built at import time: ``create_app(services)`` makes the app, imports
+the routers and includes them. Every endpoint but ``/health`` and the OpenAPI
+document needs an API key (``api.security``).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, cast
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from api import routes_customers, routes_live
+from api.bodies import BodyLimit
 from api.problems import install_problem_handlers, problem_responses
+from api.rebuilds import Rebuilds
 from api.wiring import Services
-from domain.facts import FACT_TYPES
 from domain.ledger import Ledger
-from domain.reading import LoggedFact
 
-MAX_PAGE = 1000
-MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+TAGS: list[dict[str, Any]] = [
+    {"name": "agents", "description": "Agent desktops: record interactions, read customers."},
+    {
+        "name": "integrators",
+        "description": "Feeds from other systems: facts one by one or in batches.",
+    },
+    {"name": "analysts", "description": "Metric views; never personal data."},
+    {"name": "auditors", "description": "The log, streams and view positions, as recorded."},
+    {"name": "admins", "description": "Erasure of personal data, view rebuilds."},
+    {"name": "operators", "description": "Health of the process and the database."},
+]
 
 
 def get_services(request: Request) -> Services:
@@ -26,12 +38,27 @@ def get_services(request: Request) -> Services:
     return cast(Services, request.app.state.services)
 
 
-def get_ledger(services: Annotated[Services, Depends(get_services)]) -> Ledger:
-    """The ledger of this process."""
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_checked_services(services: ServicesDep) -> Services:
+    """The services, once the database answered a plain query (else 503 at once).
+
+    The library's reads and writes retry ten times on a lost connection, so without
+    this check an outage would take tens of seconds to become a 503.
+    """
+    services.check_database()
+    return services
+
+
+CheckedServicesDep = Annotated[Services, Depends(get_checked_services)]
+
+
+def get_ledger(services: CheckedServicesDep) -> Ledger:
+    """The ledger of this process (the database checked first)."""
     return services.ledger
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
@@ -42,71 +69,12 @@ class Health(BaseModel):
     position: int = Field(ge=0, description="Highest log position (0 when empty).")
 
 
-class LogEntry(BaseModel):
-    """One fact as read from the log; personal fields are withheld."""
-
-    position: int = Field(description="Log position: increasing, not contiguous.")
-    stream_id: UUID
-    version: int = Field(description="Place of the fact in its stream, from 1.")
-    kind: str = Field(examples=["CallRecorded"])
-    recorded_at: datetime
-    author: str = Field(description="Who recorded the fact.")
-    data: dict[str, Any] = Field(description="The fact's fields.")
-
-
-class LogPage(BaseModel):
-    """Facts in log order; pass ``next_after`` as ``after`` for the next page."""
-
-    facts: list[LogEntry]
-    next_after: int = Field(ge=0, description="Position of the last fact read (or `after`).")
-
-
-def log_entry(logged: LoggedFact) -> LogEntry:
-    """A logged fact with personal fields withheld (auth comes later)."""
-    plain = logged.as_dict(None)
-    data = plain.pop("data")
-    return LogEntry(**plain, author=data.pop("recorded_by"), data=data)
-
-
-def parse_kinds(types: list[str]) -> list[str]:
-    """Fact kinds from ``types`` (repeated and/or comma-separated); unknown -> 422."""
-    kinds = [name.strip() for value in types for name in value.split(",") if name.strip()]
-    unknown = [kind for kind in kinds if kind not in FACT_TYPES]
-    if unknown:
-        allowed = ", ".join(sorted(FACT_TYPES))
-        reason = f"unknown fact kind(s) {', '.join(unknown)}; allowed: {allowed}"
-        error = {"loc": ("query", "types"), "msg": reason, "type": "unknown_kind"}
-        raise RequestValidationError([error])
-    return kinds
-
-
-def health(services: ServicesDep) -> Health:
+def health(services: CheckedServicesDep) -> Health:
     """Answers only if the database does; gives the head position of the log."""
-    # A plain query first: it fails within connect_timeout, whereas the library's
-    # reads retry ten times before giving up.
-    with services.key_pool.connection() as conn:
-        conn.execute("SELECT 1")
     return Health(position=services.ledger.head_position())
 
 
-def read_log(
-    ledger: LedgerDep,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_POSITION, description="Read facts after this position.")
-    ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many.")] = 100,
-    types: Annotated[
-        list[str] | None,
-        Query(description="Only these fact kinds (repeat or comma-separate), e.g. CallRecorded."),
-    ] = None,
-) -> LogPage:
-    """Decoded facts after ``after`` in log order, with positions and authors."""
-    kinds = parse_kinds(types or [])
-    facts = [log_entry(item) for item in ledger.read_log(after, limit, kinds)]
-    return LogPage(facts=facts, next_after=facts[-1].position if facts else after)
-
-
-def _router() -> APIRouter:
+def _health_router() -> APIRouter:
     router = APIRouter()
     router.add_api_route(
         "/health",
@@ -114,29 +82,55 @@ def _router() -> APIRouter:
         methods=["GET"],
         tags=["operators"],
         summary="The database answers",
+        description="Public (no key): the process runs and the database answers.",
         responses=problem_responses(503),
-    )
-    router.add_api_route(
-        "/log",
-        read_log,
-        methods=["GET"],
-        tags=["auditors"],
-        summary="The log in order, paged by position",
-        responses=problem_responses(422, 503),
     )
     return router
 
 
+def _routers() -> list[APIRouter]:
+    """Every router of the API (imported here: the route modules import this one)."""
+    from api import (
+        routes_admin,
+        routes_audit,
+        routes_batch,
+        routes_customers,
+        routes_live,
+        routes_recording,
+    )
+
+    return [
+        _health_router(),
+        routes_recording.router(),
+        routes_batch.router(),
+        routes_audit.router(),
+        routes_admin.router(),
+        routes_customers.router(),
+        routes_live.router(),
+    ]
+
+
 def create_app(services: Services) -> FastAPI:
     """The API serving ``services``; errors answered as problem+json."""
+    rebuilds = Rebuilds()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        rebuilds.wait(timeout=30.0)  # a rebuild in progress finishes its page, then stops
+
     app = FastAPI(
         title="touchpoint",
         summary="An event-sourced ledger of customer interactions for contact centres.",
         version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
     )
     app.state.services = services
+    app.state.keys = services.keys
+    app.state.rebuilds = rebuilds
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     install_problem_handlers(app)
-    app.include_router(_router())
-    app.include_router(routes_customers.router())
-    app.include_router(routes_live.router())
+    for router in _routers():
+        app.include_router(router)
     return app

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from api.security import Forbidden, Unauthenticated
 from domain import errors
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://touchpoint.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
+AUTHENTICATE_CHALLENGE = 'Bearer realm="touchpoint", ApiKey realm="touchpoint" header="X-API-Key"'
 
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     persistence.OperationalError,
@@ -63,6 +65,47 @@ class Problem(BaseModel):
     invalid_params: list[InvalidParam] | None = None
 
 
+class ProblemError(Exception):
+    """Raised anywhere in a request to answer with ``problem`` (and ``headers``)."""
+
+    def __init__(self, problem: Problem, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(problem.detail or problem.title)
+        self.problem = problem
+        self.headers = headers
+
+
+def problem_error(
+    status: int, code: str, detail: str, headers: Mapping[str, str] | None = None
+) -> ProblemError:
+    """A ``ProblemError`` with the stable type of ``code``."""
+    problem = Problem(
+        type=problem_type(code), title=title_of(code), status=status, detail=detail, code=code
+    )
+    return ProblemError(problem, headers)
+
+
+class RequestTooLarge(HTTPException):
+    """A request body beyond ``max_request_bytes``, found while receiving it (413).
+
+    An ``HTTPException`` so that FastAPI's body reading lets it through to the
+    handlers instead of turning it into a 400.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+
+
+def too_large_problem(detail: str) -> Problem:
+    """The 413 problem: a body or a batch beyond a configured limit."""
+    return Problem(
+        type=problem_type("request-too-large"),
+        title="Request too large",
+        status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        detail=detail,
+        code="request-too-large",
+    )
+
+
 def problem_type(code: str) -> str:
     """The stable ``type`` URI of an error code."""
     return PROBLEM_BASE + code
@@ -91,7 +134,7 @@ def problem_response(problem: Problem, headers: Mapping[str, str] | None = None)
 
 
 def domain_problem(error: errors.DomainError, instance: str | None = None) -> Problem:
-    """The problem describing a refused fact."""
+    """The problem describing a refused fact; its field also as an ``invalid_params`` entry."""
     return Problem(
         type=problem_type(error.code),
         title=title_of(error.code),
@@ -101,7 +144,15 @@ def domain_problem(error: errors.DomainError, instance: str | None = None) -> Pr
         code=error.code,
         field=error.field,
         original_position=getattr(error, "original_position", None),
+        invalid_params=refused_params(error),
     )
+
+
+def refused_params(error: errors.DomainError) -> list[InvalidParam] | None:
+    """A domain refusal's field, in the shape of a validation error's (None without one)."""
+    if error.field is None:
+        return None
+    return [InvalidParam(name=error.field, location="body", reason=error.message, type=error.code)]
 
 
 def invalid_params(validation_errors: Sequence[Any]) -> list[InvalidParam]:
@@ -169,6 +220,44 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, exc.headers)
 
 
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    problem = exc.problem.model_copy(update={"instance": request.url.path})
+    return problem_response(problem, exc.headers)
+
+
+async def _on_too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestTooLarge)
+    problem = too_large_problem(exc.detail)
+    problem.instance = request.url.path
+    return problem_response(problem)
+
+
+async def _on_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    problem = Problem(
+        type=problem_type("unauthenticated"),
+        title="Unauthenticated",
+        status=HTTPStatus.UNAUTHORIZED,
+        detail=str(exc),
+        instance=request.url.path,
+        code="unauthenticated",
+    )
+    # RFC 9110: a 401 names how to authenticate; a bearer token or X-API-Key.
+    return problem_response(problem, {"WWW-Authenticate": AUTHENTICATE_CHALLENGE})
+
+
+async def _on_forbidden(request: Request, exc: Exception) -> JSONResponse:
+    problem = Problem(
+        type=problem_type("forbidden"),
+        title="Forbidden",
+        status=HTTPStatus.FORBIDDEN,
+        detail=str(exc),
+        instance=request.url.path,
+        code="forbidden",
+    )
+    return problem_response(problem)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s", request.url.path, exc_info=exc)
     problem = Problem(
@@ -189,6 +278,10 @@ def _retry_after() -> dict[str, str]:
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` with problem+json."""
     app.add_exception_handler(errors.DomainError, _on_domain_error)
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestTooLarge, _on_too_large)
+    app.add_exception_handler(Unauthenticated, _on_unauthenticated)
+    app.add_exception_handler(Forbidden, _on_forbidden)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     for exc_class in DATABASE_UNAVAILABLE:

@@ -29,6 +29,19 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=30, description="Longest wait of a read for `min_position`."
     )
     import_batch_size: int = Field(default=1000, ge=1, le=10000, description="Facts per batch.")
+    # HTTP API limits.
+    max_request_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest request body (bytes); else 413."
+    )
+    max_batch_items: int = Field(
+        default=10_000, ge=1, description="Most facts in one batch request; else 413."
+    )
+    database_wait_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Longest wait of an API request for a database connection; then 503.",
+    )
     # Views (METRICS.md); changing a cost rate or threshold of a metric view needs a rebuild.
     timezone: str = Field(default="UTC", description="Time zone whose days the metrics use.")
     service_level_seconds: int = Field(default=20, ge=0, description="Service-level target T.")

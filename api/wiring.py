@@ -30,6 +30,17 @@ class Services:
         self.ledger.close()
         self.key_pool.close()
 
+    def check_database(self) -> None:
+        """Raise at once (within ``database_wait_seconds``) if the database does not answer.
+
+        The library retries every read and write ten times on a lost connection,
+        each retry waiting for the pool, so an outage would take tens of seconds to
+        surface; API requests check with one plain query first and answer 503.
+        """
+        wait = self.settings.database_wait_seconds
+        with self.key_pool.connection(timeout=wait) as conn:
+            conn.execute("SELECT 1")
+
 
 def build_services(settings: Settings, url: str) -> Services:
     """Ledger and vault on an already migrated database at ``url``."""

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from domain import commands as c
 from domain.facts import FACT_TYPES
 
 WHEN = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(client, role_headers):
+    """The log is for auditors: every request here carries an auditor's key."""
+    client.headers.update(role_headers["auditor"])
+    return client
 
 
 def call(source_id: str, customer: str = "C1") -> c.RecordCall:

@@ -1,0 +1,135 @@
+"""Admins: erase a customer's personal data, rebuild a view.
+
+Erasure is done when the answer comes (200): the customer's data key is
+destroyed, then ``CustomerErased`` is recorded with the admin key as author;
+asking again answers 200 with the original position. A rebuild runs in the
+background (202, with the status URL to follow it).
+"""
+
+from __future__ import annotations
+
+import threading
+from http import HTTPStatus
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.app import CheckedServicesDep, LedgerDep
+from api.problems import problem_error, problem_responses
+from api.projectors import runner_for
+from api.rebuilds import Rebuilds, Work
+from api.routes_audit import ViewName, check_view
+from api.routes_recording import CustomerRef
+from api.security import Admin
+from api.wiring import Services
+
+
+class Erased(BaseModel):
+    """The erasure as recorded (``duplicate``: the customer was erased before)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_ref": "C-1001",
+                    "status": "recorded",
+                    "position": 2077,
+                    "stream_id": "0b8e6a4c-98f1-5d7e-8b0a-3c2d1e4f5a67",
+                }
+            ]
+        }
+    )
+
+    customer_ref: str
+    status: Literal["recorded", "duplicate"]
+    position: int = Field(description="Log position of the `CustomerErased` fact.")
+    stream_id: UUID = Field(description="The customer's stream.")
+
+
+class RebuildStarted(BaseModel):
+    """A rebuild is under way; follow it at ``status_url``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"view": "cost", "status": "started", "status_url": "/views/cost/status"}]
+        }
+    )
+
+    view: str
+    status: Literal["started"] = "started"
+    status_url: str = Field(description="GET it (auditor or admin) for position and lag.")
+
+
+def erase_personal_data(
+    principal: Admin,
+    ledger: LedgerDep,
+    ref: CustomerRef,
+    reason: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", examples=["GDPR"]),
+    ] = None,
+) -> Erased:
+    """Destroy the customer's data key and record the erasure (crypto-shredding)."""
+    outcome = ledger.erase_customer(ref, principal.author, reason)
+    assert outcome.position is not None
+    assert outcome.stream_id is not None
+    status: Literal["recorded", "duplicate"] = (
+        "duplicate" if outcome.status == "duplicate" else "recorded"
+    )
+    return Erased(
+        customer_ref=ref, status=status, position=outcome.position, stream_id=outcome.stream_id
+    )
+
+
+def rebuild_view(
+    principal: Admin,
+    services: CheckedServicesDep,
+    request: Request,
+    response: Response,
+    name: ViewName,
+) -> RebuildStarted:
+    """Start rebuilding one view from position 0 in the background; 409 if one is running."""
+    runner = runner_for(services, [check_view(name)])
+    if name not in runner.views:
+        raise problem_error(404, "view-unavailable", f"the {name} view is not in this build")
+    rebuilds: Rebuilds = request.app.state.rebuilds
+    if not rebuilds.start(name, _rebuild_work(services, name)):
+        raise problem_error(409, "rebuild-in-progress", f"the {name} view is being rebuilt")
+    status_url = f"/views/{name}/status"
+    response.headers["Location"] = status_url
+    return RebuildStarted(view=name, status_url=status_url)
+
+
+def _rebuild_work(services: Services, name: str) -> Work:
+    def work(stop: threading.Event) -> int:
+        runner = runner_for(services, [name])
+        runner.reset(name)
+        return runner.catch_up(name, stop=stop)
+
+    return work
+
+
+def router() -> APIRouter:
+    """The admins' endpoints."""
+    routes = APIRouter(tags=["admins"])
+    routes.add_api_route(
+        "/customers/{ref}/personal-data",
+        erase_personal_data,
+        methods=["DELETE"],
+        summary="Erase a customer's personal data",
+        description="Role: admin. Personal fields of every fact of the customer become "
+        "unreadable at once; the facts stay. Asking again answers with the original position.",
+        responses=problem_responses(401, 403, 422, 503),
+    )
+    routes.add_api_route(
+        "/views/{name}/rebuild",
+        rebuild_view,
+        methods=["POST"],
+        status_code=HTTPStatus.ACCEPTED,
+        summary="Rebuild a view from the log",
+        description="Role: admin. The other views keep serving; follow it at `status_url`.",
+        responses=problem_responses(401, 403, 404, 409, 422, 503),
+    )
+    return routes
