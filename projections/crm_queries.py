@@ -72,7 +72,7 @@ def crm_metrics(
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(statement, params).fetchall()
     names = {COLUMNS[name]: name for name in query.group_by}
-    return [_metrics_row(row, names) for row in rows]
+    return [metrics_from_components(row, names) for row in rows]
 
 
 def _metrics_statement(groups: list[Composable], filters: Composable) -> Composed:
@@ -100,7 +100,9 @@ def _ratio(numerator: float | Decimal | int, denominator: float | Decimal | int)
     return None if not denominator else float(numerator) / float(denominator)
 
 
-def _metrics_row(row: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+def metrics_from_components(row: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """The METRICS.md metrics of one group from its summed components (``crm_daily``
+    columns plus the allocated ``fixed_cost``); ``names`` maps group columns to keys."""
     out: dict[str, Any] = {names[column]: row[column] for column in names}
     out |= _volume(row)
     out |= _money(row, out)
@@ -239,14 +241,15 @@ def contact_pressure(
     params = {"date_from": query.date_from, "date_to": date_to, "cap": config.pressure_cap}
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_PRESSURE_SQL, params).fetchall()
-    return [_pressure_row(row, config.pressure_cap) for row in rows]
+    return [pressure_from_counts(row, config.pressure_cap) for row in rows]
 
 
 def _today(at: datetime | None, config: ViewConfig) -> date:
     return (at or datetime.now(config.zone)).astimezone(config.zone).date()
 
 
-def _pressure_row(row: Mapping[str, Any], cap: int) -> dict[str, Any]:
+def pressure_from_counts(row: Mapping[str, Any], cap: int) -> dict[str, Any]:
+    """One day of contact pressure from the population and the banded histogram."""
     customers = int(row["customers"])
     mailed = [int(row[k]) for k in ("band_1", "band_2", "band_3_4", "band_5")]
     counts = [customers - sum(mailed), *mailed]
