@@ -49,7 +49,7 @@ def _percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100 * part / whole
 
 
-def _metrics(row: dict[str, Any]) -> dict[str, Any]:
+def ratios(row: dict[str, Any]) -> dict[str, Any]:
     """The METRICS.md ratios of one group's summed components."""
     closed, expired = row["closed"], row["expired"]
     return {
@@ -148,7 +148,7 @@ def cem_metrics(
     )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, _params(query, config)).fetchall()
-    return [{**row, **_metrics(row)} for row in rows]
+    return [{**row, **ratios(row)} for row in rows]
 
 
 _FOLLOWUPS_SQL = """
