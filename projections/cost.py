@@ -43,39 +43,19 @@ _CORRECTABLE = {  # fact field -> column
     "transferred": "transferred",
 }
 _CORRECTION_TYPES = ("text", "text", "text", "integer", "integer", "integer", "boolean", "boolean")
-_CALL_TYPES = {
-    "call_id": "uuid",
-    "position": "bigint",
-    "customer_ref": "text",
-    "occurred_at": "timestamptz",
-    "day": "date",
-    "queue": "text",
-    "agent": "text",
-    "reason": "text",
-    "outcome": "text",
-    "wait_seconds": "integer",
-    "talk_seconds": "integer",
-    "hold_seconds": "integer",
-    "after_call_work_seconds": "integer",
-    "resolved": "boolean",
+_CALL_TYPES = {  # cost_calls columns written from a CallRecorded, and their types
+    "call_id": "uuid", "position": "bigint", "customer_ref": "text",
+    "occurred_at": "timestamptz", "day": "date", "queue": "text", "agent": "text",
+    "reason": "text", "outcome": "text", "wait_seconds": "integer", "talk_seconds": "integer",
+    "hold_seconds": "integer", "after_call_work_seconds": "integer", "resolved": "boolean",
     "transferred": "boolean",
-}
+}  # fmt: skip
 BUCKET_KEY = ("day", "queue", "agent", "reason")
-COMPONENTS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "short_abandoned",
-    "answered_wait_seconds",
-    "talk_seconds",
-    "hold_seconds",
-    "after_call_work_seconds",
-    "handled_seconds",
-    "service_level_hits",
-    "transferred",
-    "resolved",
-    "cost",
-)
+COMPONENTS = (  # the additive columns of cost_daily
+    "offered", "answered", "abandoned", "short_abandoned", "answered_wait_seconds",
+    "talk_seconds", "hold_seconds", "after_call_work_seconds", "handled_seconds",
+    "service_level_hits", "transferred", "resolved", "cost",
+)  # fmt: skip
 
 
 class CostView:
@@ -177,7 +157,7 @@ def _keys_before(
     if not ids:
         return set()
     cur.execute(
-        "SELECT call_id, customer_ref, reason FROM cost_calls WHERE call_id = ANY(%s)", (ids,)
+        "SELECT call_id, customer_ref, reason FROM cost_calls WHERE call_id = ANY(%b)", (ids,)
     )
     touched: set[tuple[str, str]] = set()
     for call_id, customer, reason in cur.fetchall():
