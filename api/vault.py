@@ -64,21 +64,14 @@ class AesKeyring:
         return hmac.digest(self._key(customer_ref), plaintext.encode(), "sha256").hex()
 
 
-# One statement makes the missing keys and reads them all. Its snapshot predates
-# its own inserts, hence the UNION with what it inserted; a key another writer
-# committed meanwhile is in neither part and is read again (see ``_read``).
-_MAKE_AND_READ = """
-WITH wanted (customer_id, customer_ref, data_key) AS (
-    SELECT * FROM unnest(%b::uuid[], %b::text[], %b::bytea[])
-), made AS (
-    INSERT INTO customer_keys (customer_id, customer_ref, data_key)
-    SELECT * FROM wanted ON CONFLICT (customer_id) DO NOTHING
-    RETURNING customer_ref, data_key
+# Keys are made first: a new customer (the common case when keys are made) then
+# costs one statement. Keys that already existed, or that another writer made
+# meanwhile, are not returned by the insert and are read after it.
+_MAKE = (
+    "INSERT INTO customer_keys (customer_id, customer_ref, data_key) "
+    "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::bytea[]) "
+    "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_ref, data_key"
 )
-SELECT customer_ref, data_key FROM made
-UNION ALL
-SELECT k.customer_ref, k.data_key FROM customer_keys k JOIN wanted w USING (customer_id)
-"""
 _READ = "SELECT customer_ref, data_key FROM customer_keys WHERE customer_id = ANY(%b::uuid[])"
 
 
@@ -95,7 +88,7 @@ class PostgresKeyVault:
         ids = [customer_stream_id(ref) for ref in refs]
         with self.pool.connection() as conn:
             if create:
-                return AesKeyring(_make_and_read(conn, refs, ids))
+                return AesKeyring(_make_then_read(conn, refs, ids))
             return AesKeyring(_keys(conn.execute(_READ, (ids,), prepare=True).fetchall()))
 
     def destroy(self, customer_ref: str) -> None:
@@ -109,11 +102,11 @@ class PostgresKeyVault:
             )
 
 
-def _make_and_read(
+def _make_then_read(
     conn: Connection[Any], refs: list[str], ids: list[UUID]
 ) -> dict[str, bytes | None]:
     fresh = [AESGCM.generate_key(256) for _ in refs]
-    keys = _keys(conn.execute(_MAKE_AND_READ, (ids, refs, fresh), prepare=True).fetchall())
+    keys = _keys(conn.execute(_MAKE, (ids, refs, fresh), prepare=True).fetchall())
     missed = [cid for ref, cid in zip(refs, ids, strict=True) if ref not in keys]
     if missed:
         keys |= _keys(conn.execute(_READ, (missed,), prepare=True).fetchall())
