@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, cast
 from uuid import UUID
 
@@ -159,7 +160,9 @@ class Ledger(Application[UUID]):
     def _load(self, cmds: Sequence[c.Command]) -> dict[UUID, list[Fact]]:
         wanted = {sid for cmd in cmds for sid in cmd.streams_to_load()}
         streams: dict[UUID, list[Fact]] = {sid: [] for sid in wanted}
-        for record in self.store.load_streams(sorted(wanted)) if wanted else ():
+        # Sorted by the integer value (UUID order, without a Python __lt__ per comparison).
+        ordered = sorted(wanted, key=attrgetter("int"))
+        for record in self.store.load_streams(ordered) if wanted else ():
             streams[record.originator_id].append(self.decode(record))
         return streams
 
