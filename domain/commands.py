@@ -28,6 +28,9 @@ Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, allow_inf_nan=
 Seconds = int
 Channel = Literal["post", "email", "sms"]
 ConsentChannel = Literal["post", "email", "sms", "phone"]
+# What json.dumps(..., sort_keys=True, separators=(",", ":")) uses, made once:
+# json.dumps builds a new encoder per call, a third of what hashing a fact cost.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class Command(BaseModel):
@@ -70,7 +73,7 @@ class Command(BaseModel):
         for name in self.PERSONAL:
             if content.get(name) is not None:
                 content[name] = fingerprint(self.customer, content[name])
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        canonical = _CANONICAL_JSON.encode(content)
         return hashlib.sha256(canonical.encode()).digest()
 
 
