@@ -89,6 +89,7 @@ def plan_campaign(cmd: c.PlanCampaign, s: Session) -> f.Fact:
 
 
 _CALL_DURATIONS = ("wait_seconds", "talk_seconds", "hold_seconds", "after_call_work_seconds")
+_CALL_FIELDS = ("queue", "agent_id", "reason", "outcome", *_CALL_DURATIONS)
 
 
 def record_call(cmd: c.RecordCall, s: Session) -> f.Fact:
@@ -100,8 +101,7 @@ def record_call(cmd: c.RecordCall, s: Session) -> f.Fact:
     offered_at = cmd.offered_at or cmd.occurred_at
     if cmd.offered_at is not None:  # else _base names occurred_at, the field given
         rules.check_occurred_at(offered_at, s.now, "offered_at")
-    fields = cmd.model_dump(include={"queue", "agent_id", "reason", "outcome"})
-    fields |= {name: getattr(cmd, name) for name in _CALL_DURATIONS}
+    fields = {name: getattr(cmd, name) for name in _CALL_FIELDS}  # plain values: no model_dump
     return f.CallRecorded(
         **_base(cmd, s),
         **fields,
