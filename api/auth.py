@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, cast, get_args
 
 from psycopg_pool import ConnectionPool
@@ -35,6 +36,17 @@ class Principal:
     def author(self) -> str:
         """How facts recorded with this key name their author."""
         return f"api:{self.key_id}:{self.role}"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as listed: never its secret."""
+
+    key_id: str
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 def _digest(secret: str) -> bytes:
@@ -88,6 +100,15 @@ class KeyStore:
         if row is None or not hmac.compare_digest(bytes(row[2]), _digest(secret)):
             return None
         return Principal(key_id, row[0], cast(Role, row[1]))
+
+    def list_keys(self) -> list[KeyInfo]:
+        """Every key, revoked ones included, oldest first (ids, names, roles, times)."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key_id, name, role, created_at, revoked_at FROM api_keys "
+                "ORDER BY created_at, key_id"
+            ).fetchall()
+        return [KeyInfo(row[0], row[1], cast(Role, row[2]), row[3], row[4]) for row in rows]
 
     def has_active(self, role: Role) -> bool:
         """Whether any unrevoked key of ``role`` exists."""

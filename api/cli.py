@@ -96,6 +96,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.cli_keys import ensure_admin_key
 
     settings = Settings()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -103,6 +104,7 @@ def serve(
     where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
     Console(stderr=True).print(f"database: {where}; migrating, then serving", highlight=False)
     with _database_errors(), running(settings) as services:
+        ensure_admin_key(services.keys, Console(stderr=True))
         handle = start_in_background(services) if projectors else None
         try:
             uvicorn.run(
@@ -182,9 +184,11 @@ def print_summary(report: ImportReport, console: Console) -> None:
 
 
 def _register_view_commands() -> None:
+    from api.cli_keys import register as register_keys  # keys create|revoke|list
     from api.cli_views import register  # views status|rebuild, project
 
     register(app)
+    register_keys(app)
 
 
 _register_view_commands()

@@ -44,3 +44,31 @@ def catch_up(services: Services) -> Callable[[], dict[str, int]]:
     """Bring every view up to the head of the log (tests without the projector thread)."""
     runner = runner_for(services)
     return runner.catch_up_all
+
+
+# --- recording, batch, audit, admin ------------------------------------------------
+
+
+@pytest.fixture
+def key_for(services: Services) -> Callable[[str], dict[str, str]]:
+    """``key_for(role)``: an ``X-API-Key`` header for a new key of ``role``."""
+
+    def make(role: str) -> dict[str, str]:
+        return {"X-API-Key": services.keys.create(role, f"test-{role}")[1]}  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def log_rows(services: Services) -> Callable[[], tuple[int, int]]:
+    """``log_rows()``: rows in the log and in fact_keys, to show nothing was written."""
+
+    def count() -> tuple[int, int]:
+        with services.key_pool.connection() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM touchpoint_events), (SELECT count(*) FROM fact_keys)"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    return count
