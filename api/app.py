@@ -96,6 +96,7 @@ def _routers() -> list[APIRouter]:
         routes_batch,
         routes_customers,
         routes_live,
+        routes_metrics,
         routes_recording,
     )
 
@@ -107,6 +108,7 @@ def _routers() -> list[APIRouter]:
         routes_admin.router(),
         routes_customers.router(),
         routes_live.router(),
+        routes_metrics.router(),
     ]
 
 

@@ -15,12 +15,13 @@ from http import HTTPStatus
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.problems import MEDIA_TYPE, Problem, problem_response, problem_type
 from api.projectors import view_config
@@ -171,7 +172,7 @@ class ProblemRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        allowed = [p.alias for p in self.dependant.query_params]
+        allowed = query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
             try:
@@ -185,6 +186,20 @@ class ProblemRoute(APIRoute):
                 raise RequestValidationError(_name_allowed(error.errors(), allowed)) from error
 
         return handle
+
+
+def query_names(dependant: Dependant) -> list[str]:
+    """Every query parameter of a route (those of a parameter model one by one)."""
+    names: list[str] = []
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [info.alias or name for name, info in model.model_fields.items()]
+        else:
+            names.append(param.alias)
+    for sub in dependant.dependencies:
+        names += query_names(sub)
+    return list(dict.fromkeys(names))
 
 
 def _name_allowed(errors: Any, allowed: list[str]) -> list[dict[str, Any]]:
