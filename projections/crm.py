@@ -22,7 +22,8 @@ Rules (documented for analysts in the crm section of projections/README.md):
   each send is flagged at most once, and a withdrawal counts for every send (of every
   campaign) whose window holds it.
 - Contact pressure: mailshots *sent* to a customer on days ``D-29 .. D``; the view keeps
-  the histogram of customers per exact count (count >= 1) per day.
+  the histogram of customers per exact count (count >= 1) as changes per day (a
+  difference array, ``crm_pressure_changes``; the SQL view ``crm_pressure`` sums it up).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class CrmView:
         "crm_opt_outs",
         "crm_daily",
         "crm_contact_days",
-        "crm_pressure",
+        "crm_pressure_changes",
     )
 
     def __init__(self, config: ViewConfig) -> None:

@@ -199,29 +199,36 @@ def _incremental(
 
 PRESSURE_BANDS = ("0", "1", "2", "3-4", "5+")
 
+# Running sums over the difference array (and over first days, for the population),
+# from the earliest day with data up to date_to; days before date_from are dropped.
 _PRESSURE_SQL = """
-WITH days AS (
-    SELECT g::date AS day FROM generate_series(%(date_from)s::date, %(date_to)s::date,
-        interval '1 day') AS g
-), known AS (
-    SELECT first_day, count(*) AS n FROM crm_customers
-    WHERE first_day <= %(date_to)s GROUP BY first_day
-), population AS (
-    SELECT d.day, coalesce(sum(k.n), 0) AS customers
-    FROM days d LEFT JOIN known k ON k.first_day <= d.day GROUP BY d.day
-), histogram AS (
+WITH deltas AS (
     SELECT day,
-        sum(customers) FILTER (WHERE mailshots = 1) AS band_1,
-        sum(customers) FILTER (WHERE mailshots = 2) AS band_2,
-        sum(customers) FILTER (WHERE mailshots BETWEEN 3 AND 4) AS band_3_4,
-        sum(customers) FILTER (WHERE mailshots >= 5) AS band_5,
-        sum(customers) FILTER (WHERE mailshots > %(cap)s) AS over_cap
-    FROM crm_pressure WHERE day BETWEEN %(date_from)s AND %(date_to)s GROUP BY day
+        sum(delta) FILTER (WHERE mailshots = 1) AS band_1,
+        sum(delta) FILTER (WHERE mailshots = 2) AS band_2,
+        sum(delta) FILTER (WHERE mailshots BETWEEN 3 AND 4) AS band_3_4,
+        sum(delta) FILTER (WHERE mailshots >= 5) AS band_5,
+        sum(delta) FILTER (WHERE mailshots > %(cap)s) AS over_cap
+    FROM crm_pressure_changes WHERE day <= %(date_to)s GROUP BY day
+), known AS (
+    SELECT first_day AS day, count(*) AS n FROM crm_customers
+    WHERE first_day <= %(date_to)s GROUP BY first_day
+), days AS (
+    SELECT g::date AS day FROM generate_series(
+        least(%(date_from)s::date, (SELECT min(day) FROM deltas), (SELECT min(day) FROM known)),
+        %(date_to)s::date, interval '1 day') AS g
+), running AS (
+    SELECT d.day,
+        sum(coalesce(k.n, 0)) OVER w AS customers,
+        sum(coalesce(x.band_1, 0)) OVER w AS band_1,
+        sum(coalesce(x.band_2, 0)) OVER w AS band_2,
+        sum(coalesce(x.band_3_4, 0)) OVER w AS band_3_4,
+        sum(coalesce(x.band_5, 0)) OVER w AS band_5,
+        sum(coalesce(x.over_cap, 0)) OVER w AS over_cap
+    FROM days d LEFT JOIN deltas x ON x.day = d.day LEFT JOIN known k ON k.day = d.day
+    WINDOW w AS (ORDER BY d.day)
 )
-SELECT p.day, p.customers, coalesce(h.band_1, 0) AS band_1, coalesce(h.band_2, 0) AS band_2,
-    coalesce(h.band_3_4, 0) AS band_3_4, coalesce(h.band_5, 0) AS band_5,
-    coalesce(h.over_cap, 0) AS over_cap
-FROM population p LEFT JOIN histogram h ON h.day = p.day ORDER BY p.day
+SELECT * FROM running WHERE day >= %(date_from)s ORDER BY day
 """
 
 

@@ -178,28 +178,51 @@ FROM added GROUP BY campaign_id, channel, day, segment
 
 # Each customer-day whose 30-day count changes moves one customer from the bucket of
 # its old count to the bucket of its new count (old counts read before the page).
+# Contact pressure is kept as a difference array: crm_pressure_changes(day, mailshots,
+# delta) = change, from that day on, in the number of customers with exactly that many
+# mailshots in their trailing 30 days. A send on day d adds n to a customer's count on
+# days d .. d+29; between consecutive change points (days of sends and 30 days after
+# them) the count is constant, so each such segment moves the customer from bucket
+# "old" to bucket "old + plus" at its start and back at its stop: a handful of rows per
+# send instead of one per day. Old counts are read before the page is added to them.
 PRESSURE = """
 WITH added AS (
     SELECT customer_ref, day, count(*) AS n FROM crm_page
     WHERE kind = 'MailshotSent' GROUP BY customer_ref, day
-), touched AS (
-    SELECT DISTINCT a.customer_ref, g::date AS day FROM added a,
-        generate_series(a.day, a.day + 29, interval '1 day') AS g
-), counts AS (
-    SELECT t.customer_ref, t.day,
-        (SELECT coalesce(sum(c.sends), 0) FROM crm_contact_days c
-         WHERE c.customer_ref = t.customer_ref AND c.day BETWEEN t.day - 29 AND t.day) AS old,
-        (SELECT sum(a.n) FROM added a
-         WHERE a.customer_ref = t.customer_ref AND a.day BETWEEN t.day - 29 AND t.day) AS plus
-    FROM touched t
-), moves AS (
-    SELECT day, old AS mailshots, -1 AS delta FROM counts WHERE old > 0
+), span AS (
+    SELECT customer_ref, min(day) AS lo, max(day) AS hi FROM added GROUP BY customer_ref
+), sends AS (
+    SELECT c.customer_ref, c.day, c.sends AS old, 0 AS plus
+    FROM crm_contact_days c JOIN span s ON s.customer_ref = c.customer_ref
+    WHERE c.day BETWEEN s.lo - 29 AND s.hi + 29
     UNION ALL
-    SELECT day, old + plus, 1 FROM counts
+    SELECT customer_ref, day, 0, n FROM added
+), points AS (
+    SELECT customer_ref, day FROM sends
+    UNION
+    SELECT customer_ref, day + 30 FROM sends
+), segments AS (
+    SELECT customer_ref, day AS start,
+        lead(day) OVER (PARTITION BY customer_ref ORDER BY day) AS stop
+    FROM points
+), counts AS (
+    SELECT g.start, g.stop, sum(s.old) AS old, sum(s.plus) AS plus
+    FROM segments g JOIN sends s
+        ON s.customer_ref = g.customer_ref AND s.day BETWEEN g.start - 29 AND g.start
+    GROUP BY g.customer_ref, g.start, g.stop
+    HAVING sum(s.plus) > 0
+), moves AS (
+    SELECT start AS day, old AS mailshots, -1 AS delta FROM counts WHERE old > 0
+    UNION ALL
+    SELECT start, old + plus, 1 FROM counts
+    UNION ALL
+    SELECT stop, old, 1 FROM counts WHERE old > 0
+    UNION ALL
+    SELECT stop, old + plus, -1 FROM counts
 )
-INSERT INTO crm_pressure (day, mailshots, customers)
+INSERT INTO crm_pressure_changes (day, mailshots, delta)
 SELECT day, mailshots, sum(delta) FROM moves GROUP BY day, mailshots
-ON CONFLICT (day, mailshots) DO UPDATE SET customers = crm_pressure.customers + excluded.customers
+ON CONFLICT (day, mailshots) DO UPDATE SET delta = crm_pressure_changes.delta + excluded.delta
 """
 
 CONTACT_DAYS = """
@@ -210,9 +233,9 @@ ON CONFLICT (customer_ref, day) DO UPDATE SET sends = crm_contact_days.sends + e
 """
 
 EMPTY_BUCKETS = """
-DELETE FROM crm_pressure WHERE customers = 0 AND day BETWEEN
+DELETE FROM crm_pressure_changes WHERE delta = 0 AND day BETWEEN
     (SELECT min(day) FROM crm_page WHERE kind = 'MailshotSent')
-    AND (SELECT max(day) + 29 FROM crm_page WHERE kind = 'MailshotSent')
+    AND (SELECT max(day) + 30 FROM crm_page WHERE kind = 'MailshotSent')
 """
 
 _SENT = frozenset({"MailshotSent"})

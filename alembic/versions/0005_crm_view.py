@@ -78,12 +78,27 @@ CREATE TABLE crm_contact_days (
     sends integer NOT NULL,
     PRIMARY KEY (customer_ref, day)
 );
-CREATE TABLE crm_pressure (
+CREATE TABLE crm_pressure_changes (
     day date NOT NULL,
     mailshots integer NOT NULL,
-    customers integer NOT NULL,
+    delta integer NOT NULL,
     PRIMARY KEY (day, mailshots)
 );
+CREATE VIEW crm_pressure AS
+WITH bounds AS (
+    SELECT min(day) AS lo, max(day) AS hi FROM crm_pressure_changes
+), grid AS (
+    SELECT g::date AS day, m.mailshots
+    FROM bounds, generate_series(bounds.lo, bounds.hi, interval '1 day') AS g,
+        (SELECT DISTINCT mailshots FROM crm_pressure_changes) AS m
+), running AS (
+    SELECT grid.day, grid.mailshots,
+        sum(coalesce(c.delta, 0)) OVER (PARTITION BY grid.mailshots ORDER BY grid.day)
+            AS customers
+    FROM grid LEFT JOIN crm_pressure_changes c
+        ON c.day = grid.day AND c.mailshots = grid.mailshots
+)
+SELECT day, mailshots, customers::integer AS customers FROM running WHERE customers <> 0;
 """
 
 COMMENTS = """
@@ -136,8 +151,13 @@ COMMENT ON COLUMN crm_daily.control_converters IS
     'Held back with a conversion inside the window';
 COMMENT ON COLUMN crm_daily.control_revenue IS 'Sum of conversion values credited to held back';
 COMMENT ON TABLE crm_contact_days IS 'CRM view helper: mailshots sent per customer per day';
-COMMENT ON TABLE crm_pressure IS
-    'CRM view: contact pressure histogram: customers with exactly N mailshots sent in the 30 days ending on day (N >= 1)';
+COMMENT ON TABLE crm_pressure_changes IS
+    'CRM view: contact pressure as changes: from day on, delta more customers have exactly mailshots sends in their trailing 30 days (running sum over days = crm_pressure)';
+COMMENT ON COLUMN crm_pressure_changes.mailshots IS 'A 30-day send count (>= 1)';
+COMMENT ON COLUMN crm_pressure_changes.delta IS
+    'Change, from this day on, in the number of customers with exactly that count';
+COMMENT ON VIEW crm_pressure IS
+    'CRM view: contact pressure histogram: customers with exactly N mailshots sent in the 30 days ending on day (N >= 1; rows with 0 customers omitted)';
 COMMENT ON COLUMN crm_pressure.mailshots IS 'Mailshots sent to the customer on days day-29 .. day';
 COMMENT ON COLUMN crm_pressure.customers IS 'Customers with exactly that many';
 """
@@ -150,6 +170,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE crm_pressure, crm_contact_days, crm_daily, crm_opt_outs, "
+        "DROP VIEW crm_pressure; DROP TABLE crm_pressure_changes, crm_contact_days, crm_daily, crm_opt_outs, "
         "crm_mailshots, crm_customers, crm_campaigns"
     )

@@ -79,3 +79,8 @@ def test_a_rebuild_gives_the_same_histogram_as_the_incremental_projection(crm):
     assert crm.rows("SELECT day, mailshots, customers FROM crm_pressure ORDER BY 1, 2") == (
         incremental
     )
+
+
+def test_analysts_read_the_histogram_from_the_crm_pressure_sql_view(crm):
+    rows = crm.rows("SELECT mailshots, customers FROM crm_pressure WHERE day = '2026-01-25'")
+    assert sorted(rows) == [(1, 1), (5, 1)]  # c3 with one mailshot, c1 with five

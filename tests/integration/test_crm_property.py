@@ -278,7 +278,7 @@ TABLES = (
     "crm_opt_outs",
     "crm_daily",
     "crm_contact_days",
-    "crm_pressure",
+    "crm_pressure_changes",
 )
 
 
