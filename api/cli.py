@@ -112,6 +112,9 @@ def serve(
                 host=host or settings.host,
                 port=port or settings.port,
                 log_level="info",
+                # Live streams (SSE) never end by themselves: without this, shutdown
+                # would wait for every open desktop; they reconnect with Last-Event-ID.
+                timeout_graceful_shutdown=5,
             )
         finally:
             if handle is not None:
