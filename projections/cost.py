@@ -12,13 +12,14 @@ Two tables (documented in the migration and in projections/README.md):
 
 A page is applied set-based: one statement for the page's new calls (rows and
 buckets), one for its corrections (merged per call in log order), and one that
-recomputes the repeat links of every (customer, reason) the page touched, so late
-arrivals and reason corrections re-link calls whichever order they come in.
+recomputes the repeat links around every (customer, reason, instant) the page touched,
+so late arrivals and reason corrections re-link calls whichever order they come in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,8 @@ from domain.facts import CallCorrected, CallRecorded
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
 
+Touch = tuple[str, str, datetime]
+"""(customer, reason, occurred_at) of a call a page added, or moved between reasons."""
 NO_AGENT = ""
 """The ``agent`` of a call without an agent (agent ids are never empty)."""
 
@@ -87,19 +90,18 @@ class CostView:
         """Apply ``page`` (log order) inside the runner's transaction."""
         calls = [item for item in page if isinstance(item.fact, CallRecorded)]
         corrections = merge_corrections(page)
-        touched: set[tuple[str, str]] = set()
+        touched: list[Touch] = []
         if calls:
-            touched |= self._insert(cur, calls)
+            touched += self._insert(cur, calls)
         if corrections:
-            touched |= self._correct(cur, corrections)
+            touched += self._correct(cur, corrections)
         if touched:
-            customers, reasons = zip(*sorted(touched), strict=True)
-            cur.execute(self._relink_sql, (list(customers), list(reasons)))
+            cur.execute(self._relink_sql, relink_spans(touched))
 
-    def _insert(self, cur: Cursor[Any], calls: list[LoggedFact]) -> set[tuple[str, str]]:
+    def _insert(self, cur: Cursor[Any], calls: list[LoggedFact]) -> list[Touch]:
         rows = [self._call_row(item) for item in calls]
         cur.execute(self._insert_sql, [list(column) for column in zip(*rows, strict=True)])
-        return {(row[2], row[7]) for row in rows}
+        return [(row[2], row[7], row[3]) for row in rows]
 
     def _call_row(self, item: LoggedFact) -> tuple[Any, ...]:
         fact = item.fact
@@ -122,9 +124,7 @@ class CostView:
             fact.transferred,
         )
 
-    def _correct(
-        self, cur: Cursor[Any], corrections: dict[UUID, dict[str, Any]]
-    ) -> set[tuple[str, str]]:
+    def _correct(self, cur: Cursor[Any], corrections: dict[UUID, dict[str, Any]]) -> list[Touch]:
         ids = list(corrections)
         # Only a reason change re-links calls: customer and occurred_at never change.
         relinked = [call_id for call_id in ids if "reason" in corrections[call_id]]
@@ -150,18 +150,35 @@ def merge_corrections(page: Iterable[LoggedFact]) -> dict[UUID, dict[str, Any]]:
     return merged
 
 
+def relink_spans(touched: Iterable[Touch]) -> list[list[Any]]:
+    """Per touched (customer, reason): the earliest and latest instant touched, as the
+    four arrays of the relink statement."""
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for customer, reason, instant in touched:
+        low, high = spans.get((customer, reason), (instant, instant))
+        spans[(customer, reason)] = (min(low, instant), max(high, instant))
+    keys = sorted(spans)
+    return [[k[0] for k in keys], [k[1] for k in keys]] + [
+        [spans[k][i] for k in keys] for i in (0, 1)
+    ]
+
+
 def _keys_before(
     cur: Cursor[Any], ids: list[UUID], corrections: dict[UUID, dict[str, Any]]
-) -> set[tuple[str, str]]:
-    """(customer, reason) before and after the reason corrections of ``ids``."""
+) -> list[Touch]:
+    """The calls of ``ids`` under their reason before and after correction."""
     if not ids:
-        return set()
+        return []
     cur.execute(
-        "SELECT call_id, customer_ref, reason FROM cost_calls WHERE call_id = ANY(%b)", (ids,)
+        "SELECT call_id, customer_ref, reason, occurred_at FROM cost_calls WHERE call_id = ANY(%b)",
+        (ids,),
     )
-    touched: set[tuple[str, str]] = set()
-    for call_id, customer, reason in cur.fetchall():
-        touched |= {(customer, reason), (customer, corrections[call_id]["reason"])}
+    touched: list[Touch] = []
+    for call_id, customer, reason, occurred_at in cur.fetchall():
+        touched += [
+            (customer, reason, occurred_at),
+            (customer, corrections[call_id]["reason"], occurred_at),
+        ]
     return touched
 
 
@@ -259,17 +276,23 @@ USING unnest(%b::date[], %b::text[], %b::text[], %b::text[]) AS e (day, queue, a
 WHERE (d.day, d.queue, d.agent, d.reason) = (e.day, e.queue, e.agent, e.reason)
     AND d.offered = 0
 """
-# Repeat links of every call of the touched (customer, reason) pairs, recomputed:
-# a repeat is a strictly later call within W (end included). EXCLUDE GROUP leaves out
-# the call itself and calls at the very same instant (neither repeats the other).
+# Repeat links recomputed around what the page touched. A call's links depend on the
+# calls within W of it, so only calls within W of a touched instant can change: those
+# are updated, computed over the calls within 2W (their whole neighbourhood). A repeat
+# is a strictly later call within W (end included); EXCLUDE GROUP leaves out the call
+# itself and calls at the very same instant (neither repeats the other).
 _RELINK = """
-WITH keys AS (
-    SELECT DISTINCT * FROM unnest(%b::text[], %b::text[]) AS k (customer_ref, reason)
+WITH spans AS (
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[])
+        AS k (customer_ref, reason, low, high)
 ), linked AS (
     SELECT c.call_id, c.first_repeat_at AS was_first, c.is_repeat AS was_repeat,
+        c.occurred_at BETWEEN k.low - {window} AND k.high + {window} AS near,
         CASE WHEN c.outcome = 'answered' THEN min(c.occurred_at) OVER later END AS first_repeat_at,
         count(*) FILTER (WHERE c.outcome = 'answered') OVER earlier > 0 AS is_repeat
-    FROM cost_calls AS c JOIN keys USING (customer_ref, reason)
+    FROM spans AS k JOIN cost_calls AS c
+        ON c.customer_ref = k.customer_ref AND c.reason = k.reason
+        AND c.occurred_at BETWEEN k.low - 2 * {window} AND k.high + 2 * {window}
     WINDOW later AS (
         PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
         RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING EXCLUDE GROUP
@@ -279,7 +302,7 @@ WITH keys AS (
     )
 ), changed AS (
     SELECT * FROM linked
-    WHERE was_first IS DISTINCT FROM first_repeat_at OR was_repeat <> is_repeat
+    WHERE near AND (was_first IS DISTINCT FROM first_repeat_at OR was_repeat <> is_repeat)
 )
 UPDATE cost_calls AS c SET first_repeat_at = changed.first_repeat_at, is_repeat = changed.is_repeat
 FROM changed

@@ -160,3 +160,18 @@ def test_calls_at_the_same_instant_do_not_repeat_each_other(services):
     )
     project(services)
     assert total(services)["repeat_contacts"] == 0
+
+
+def test_a_chain_longer_than_twice_the_window_links_whatever_the_arrival_order(services):
+    """Calls every 5 days over 20 days, recorded out of order and projected one fact per
+    page: each call but the last has its repeat 5 days later, each but the first is one."""
+    days = [20, 0, 10, 5, 15]
+    for d in days:
+        record(services, call(customer_ref="C1", occurred_at=T0 + timedelta(days=d)))
+        project(services, page_size=1)
+    row = total(services)
+    assert (row["repeat_contacts"], row["fcr_resolved"], row["fcr_eligible"]) == (4, 1, 5)
+    by_day = {r["day"]: r["fcr"] for r in metrics(services, group_by=("day",))}
+    assert by_day == {DAY + timedelta(days=d): 0.0 for d in (0, 5, 10, 15)} | {
+        DAY + timedelta(days=20): 1.0
+    }

@@ -4,9 +4,9 @@ rebuild from scratch, and both equal (c) the in-memory reference written from ME
 (tests/unit/test_cost_reference.py).
 
 Histories are drawn so the rules' edges come up often: calls 12 h apart (so exactly
-7 days apart) give or take a second, ties at the same instant, waits around S and T,
-corrections of queue, agent, reason and durations, and a log order that is not the
-order of occurred_at.
+7 days apart) give or take a second, chains of calls longer than twice W, ties at the
+same instant, waits around S and T, corrections of queue, agent, reason and durations,
+and a log order that is not the order of occurred_at.
 """
 
 from __future__ import annotations
@@ -31,20 +31,22 @@ from tests.unit import test_cost_reference as ref
 DAILY = "SELECT * FROM cost_daily ORDER BY day, queue, agent, reason"
 CALLS = "SELECT * FROM cost_calls ORDER BY call_id"
 JITTER = st.sampled_from([0, 0, 1, -1])
+# Mostly within 10 days (many repeats), sometimes over 40 (chains longer than 2W).
+HALF_DAYS = st.one_of(st.integers(0, 20), st.integers(0, 80))
 GROUPINGS = [(), ("day",), ("queue", "reason"), ("agent",), ("day", "queue", "agent", "reason")]
 
 
 @st.composite
-def call_commands(draw: Any, index: int) -> c.RecordCall:
+def call_commands(draw: Any, index: int, customers: list[str]) -> c.RecordCall:
     answered = draw(st.booleans())
     seconds = st.integers(0, 300) if answered else st.just(0)
     return call(
         source_id=f"call-{index}",
-        customer_ref=draw(st.sampled_from(["C1", "C2", "C3"])),
+        customer_ref=draw(st.sampled_from(customers)),
         reason=draw(st.sampled_from(["bill", "move"])),
         queue=draw(st.sampled_from(["billing", "sales"])),
         agent_id=draw(st.sampled_from([None, "A1", "A2"])),
-        occurred_at=T0 + timedelta(hours=12 * draw(st.integers(0, 20)), seconds=draw(JITTER)),
+        occurred_at=T0 + timedelta(hours=12 * draw(HALF_DAYS), seconds=draw(JITTER)),
         outcome="answered" if answered else "abandoned",
         wait_seconds=draw(st.sampled_from([0, 4, 5, 6, 19, 20, 21, 90])),
         talk_seconds=draw(seconds),
@@ -76,7 +78,8 @@ def corrections_of(draw: Any, recorded: c.RecordCall) -> c.CorrectCall:
 def histories(draw: Any) -> list[c.Command]:
     """Calls in a random log order, each correction somewhere after its call."""
     n = draw(st.integers(1, 16))
-    calls = [draw(call_commands(i)) for i in range(n)]
+    customers = ["C1", "C2", "C3"][: draw(st.integers(1, 3))]  # one: long chains
+    calls = [draw(call_commands(i, customers)) for i in range(n)]
     log: list[c.Command] = list(draw(st.permutations(calls)))
     for _ in range(draw(st.integers(0, 8))):
         target = draw(st.sampled_from(calls))
@@ -137,7 +140,7 @@ _COMPONENTS = (
 
 def _assert_metrics_match(services, calls, config, at) -> None:
     for group_by in GROUPINGS:
-        query = MetricQuery(DAY - timedelta(days=2), DAY + timedelta(days=14), group_by, {}, at)
+        query = MetricQuery(DAY - timedelta(days=2), DAY + timedelta(days=45), group_by, {}, at)
         with services.key_pool.connection() as conn:
             got = cost_metrics(conn, query, config)
         expected = ref.metrics(calls, config, at, group_by)
@@ -155,7 +158,7 @@ def _assert_metrics_match(services, calls, config, at) -> None:
 def test_incremental_projection_equals_rebuild_equals_the_reference(fresh_database, data):
     log = data.draw(histories())
     config = ViewConfig(timezone=data.draw(st.sampled_from(["UTC", "America/New_York"])))
-    at = T0 + timedelta(hours=data.draw(st.integers(0, 24 * 20)))
+    at = T0 + timedelta(hours=data.draw(st.integers(0, 24 * 50)))
     with fresh_database() as url:
         services = build_services(Settings(database_url=url), url)
         try:
