@@ -86,7 +86,7 @@ class Ledger(Application[UUID]):
 
     def record_batch(self, cmds: Sequence[c.Command], author: str) -> list[Outcome]:
         """Record many facts in one transaction, with one outcome per item."""
-        look_up = any(not cmd.OPENS_STREAM for cmd in cmds)
+        look_up: bool | None = None  # decided from the streams (see _may_be_known)
         for _ in range(MAX_ATTEMPTS):
             try:
                 return self._attempt(cmds, author, look_up=look_up)
@@ -111,12 +111,16 @@ class Ledger(Application[UUID]):
         )
         return self.record(cmd, author)
 
-    def _attempt(self, cmds: Sequence[c.Command], author: str, *, look_up: bool) -> list[Outcome]:
+    def _attempt(
+        self, cmds: Sequence[c.Command], author: str, *, look_up: bool | None
+    ) -> list[Outcome]:
         fact_ids = [cmd.fact_id() for cmd in cmds]
         # Streams before known facts: a fact another writer committed before the
         # streams were read is then surely known (a duplicate), never mistaken for
         # a rule violation such as "customer already registered".
         streams = self._load(cmds)
+        if look_up is None:
+            look_up = any(_may_be_known(cmd, streams) for cmd in cmds)
         known = self.store.lookup_facts(fact_ids) if look_up else {}
         personal = {cmd.customer for cmd in cmds if cmd.PERSONAL and cmd.customer}
         keyring = self.vault.keyring(personal, create=True)
@@ -206,6 +210,17 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         """The highest position in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+
+def _may_be_known(cmd: c.Command, streams: dict[UUID, list[Fact]]) -> bool:
+    """Whether ``cmd``'s fact may already be in the log, worth a look-up first.
+
+    The same content names the same stream, so a fact recorded before has left a
+    fact in that stream: a new customer's registration needs no look-up. A fact
+    that opens its stream has its stream's id. Either way, a fact recorded by
+    someone else meanwhile makes the insert collide, and the retry looks up.
+    """
+    return not cmd.OPENS_STREAM and bool(streams.get(cmd.stream_id()))
 
 
 def _against_known(index: int, known: KnownFact, digest: bytes) -> Pending:
