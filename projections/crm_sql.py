@@ -48,28 +48,38 @@ ON CONFLICT (customer_ref) DO UPDATE SET
 
 # The segment is the one registered *earlier in the log* than the send: comparing
 # positions keeps the result independent of where the page boundaries fall.
+# A send is flagged as opted out right away if a withdrawal already in the view (this
+# page's included: WITHDRAWN runs first) falls inside its window.
 OPENED = add_to_daily(
-    ("sent", "unit_cost", "held_back"),
+    ("sent", "unit_cost", "held_back", "opt_outs"),
     """
-WITH opened AS (
-    INSERT INTO crm_mailshots (mailshot_id, customer_ref, campaign_id, channel, control,
-        sent_at, window_end, day, segment, opt_out_channel, unit_cost)
+WITH new AS (
     SELECT p.mailshot_id, p.customer_ref, p.campaign_id, p.channel,
-        p.kind = 'MailshotHeldBack', p.occurred_at,
-        p.occurred_at + make_interval(hours => 24 * coalesce(c.attribution_window_days, 30)),
+        p.kind = 'MailshotHeldBack' AS control, p.occurred_at AS sent_at,
+        p.occurred_at + make_interval(hours => 24 * coalesce(c.attribution_window_days, 30))
+            AS window_end,
         p.day,
         CASE WHEN k.registered_position < p.position
-            THEN coalesce(k.segment, 'unknown') ELSE 'unknown' END,
-        coalesce(c.channel, p.channel), coalesce(p.amount, 0)
+            THEN coalesce(k.segment, 'unknown') ELSE 'unknown' END AS segment,
+        coalesce(c.channel, p.channel) AS opt_out_channel, coalesce(p.amount, 0) AS unit_cost
     FROM crm_page p
     LEFT JOIN crm_campaigns c ON c.campaign_id = p.campaign_id
     LEFT JOIN crm_customers k ON k.customer_ref = p.customer_ref
     WHERE p.kind IN ('MailshotSent', 'MailshotHeldBack')
+), opened AS (
+    INSERT INTO crm_mailshots (mailshot_id, customer_ref, campaign_id, channel, control,
+        sent_at, window_end, day, segment, opt_out_channel, unit_cost, opted_out)
+    SELECT n.*, NOT n.control AND EXISTS (
+        SELECT 1 FROM crm_opt_outs o
+        WHERE o.customer_ref = n.customer_ref AND o.channel = n.opt_out_channel
+          AND o.occurred_at BETWEEN n.sent_at AND n.window_end)
+    FROM new n
     ON CONFLICT (mailshot_id) DO NOTHING
-    RETURNING campaign_id, channel, day, segment, control, unit_cost
+    RETURNING campaign_id, channel, day, segment, control, unit_cost, opted_out
 )
 SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT control),
-    coalesce(sum(unit_cost) FILTER (WHERE NOT control), 0), count(*) FILTER (WHERE control)
+    coalesce(sum(unit_cost) FILTER (WHERE NOT control), 0), count(*) FILTER (WHERE control),
+    count(*) FILTER (WHERE opted_out)
 FROM opened GROUP BY campaign_id, channel, day, segment
 """,
 )
@@ -78,8 +88,8 @@ KNOWN = """
 INSERT INTO crm_customers (customer_ref, first_day)
 SELECT customer_ref, min(day) FROM crm_page
 WHERE kind IN ('MailshotSent', 'MailshotHeldBack') GROUP BY customer_ref
-ON CONFLICT (customer_ref) DO UPDATE SET
-    first_day = LEAST(crm_customers.first_day, excluded.first_day)
+ON CONFLICT (customer_ref) DO UPDATE SET first_day = excluded.first_day
+    WHERE excluded.first_day < crm_customers.first_day
 """
 
 WITHDRAWN = """
@@ -89,25 +99,19 @@ FROM crm_page WHERE kind = 'MarketingConsentChanged' AND NOT granted
 ON CONFLICT (position) DO NOTHING
 """
 
-# Candidates: this page's sends, and earlier sends of customers who withdrew in this
-# page; "NOT opted_out" makes sure a send is counted once whichever fact came last.
+# Sends already in the view whose window holds a withdrawal of this page (sends of this
+# page were flagged by OPENED); "NOT opted_out" counts a send once whatever came last.
 OPTED_OUT = add_to_daily(
     ("opt_outs",),
     """
 WITH flagged AS (
     UPDATE crm_mailshots m SET opted_out = true
-    WHERE NOT m.opted_out AND NOT m.control
-      AND m.mailshot_id IN (
-          SELECT mailshot_id FROM crm_page WHERE kind = 'MailshotSent'
-          UNION
-          SELECT s.mailshot_id FROM crm_mailshots s
-          JOIN crm_page p ON p.customer_ref = s.customer_ref AND p.channel = s.opt_out_channel
-          WHERE p.kind = 'MarketingConsentChanged' AND NOT p.granted)
-      AND EXISTS (
-          SELECT 1 FROM crm_opt_outs o
-          WHERE o.customer_ref = m.customer_ref AND o.channel = m.opt_out_channel
-            AND o.occurred_at BETWEEN m.sent_at AND m.window_end)
-    RETURNING campaign_id, channel, day, segment, bounced
+    FROM crm_page p
+    WHERE p.kind = 'MarketingConsentChanged' AND NOT p.granted
+      AND m.customer_ref = p.customer_ref AND m.opt_out_channel = p.channel
+      AND p.occurred_at BETWEEN m.sent_at AND m.window_end
+      AND NOT m.opted_out AND NOT m.control
+    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.bounced
 )
 SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT bounced)
 FROM flagged GROUP BY campaign_id, channel, day, segment
@@ -239,15 +243,16 @@ DELETE FROM crm_pressure_changes WHERE delta = 0 AND day BETWEEN
 """
 
 _SENT = frozenset({"MailshotSent"})
-# In this order: campaigns and registrations before the sends that look them up,
+# In this order: campaigns, registrations and withdrawals before the sends that look
+# them up (OPTED_OUT before OPENED, so that it sees only sends of earlier pages),
 # sends before the follow-ups of the same page, old pressure read before it is added to.
 STEPS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"CampaignPlanned"}), CAMPAIGNS),
     (frozenset({"CustomerRegistered"}), REGISTERED),
+    (frozenset({"MarketingConsentChanged"}), WITHDRAWN),
+    (frozenset({"MarketingConsentChanged"}), OPTED_OUT),
     (OPENINGS, OPENED),
     (OPENINGS, KNOWN),
-    (frozenset({"MarketingConsentChanged"}), WITHDRAWN),
-    (frozenset({"MarketingConsentChanged", "MailshotSent"}), OPTED_OUT),
     (frozenset({"MailshotBounced"}), BOUNCED),
     (
         frozenset({"MailshotResponded"}),
