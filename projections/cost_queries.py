@@ -28,6 +28,7 @@ from projections.query import MetricQuery, filter_clause, group_columns
 BREAKDOWNS = {"day": "day", "queue": "queue", "agent": "agent", "reason": "reason"}
 """Breakdown (and filter) names of the cost view and their columns."""
 
+_OUTPUT = {"short_abandoned": "short_abandons"}  # column -> metric name in METRICS.md
 _FCR_COUNTS = ("fcr_resolved", "fcr_repeated", "fcr_pending", "repeat_contacts")
 _FCR_SQL = """
     count(*) FILTER (WHERE outcome = 'answered' AND NOT {repeated} AND {closed}),
@@ -113,8 +114,7 @@ def _row(
     links: Sequence[Any] | None,
 ) -> dict[str, Any]:
     values = dict(zip(COMPONENTS, sums or [0] * len(COMPONENTS), strict=True))
-    components = {name: int(v) for name, v in values.items() if name != "cost"}
-    components["short_abandons"] = components.pop("short_abandoned")
+    components = {_OUTPUT.get(name, name): int(v) for name, v in values.items() if name != "cost"}
     counts = dict(zip(_FCR_COUNTS, [int(v) for v in links or [0] * 4], strict=True))
     cost = Decimal(values["cost"])
     return {
