@@ -9,8 +9,8 @@ It is cheaper in three ways (figures from ``bench/ingest.py``):
   one round trip instead of two. A failing statement makes the server skip the
   rest, ``COMMIT`` included, and the transaction is then rolled back;
 - a small append (one fact, a handful) is one simple-protocol string with its
-  values quoted by psycopg: several hundred microseconds less client CPU than a
-  pipeline of seven statements, most of what recording a single fact costs;
+  values quoted by psycopg: about half the client CPU of a pipeline of seven
+  statements, which was most of what recording a single fact cost;
 - a large append is a pipeline of prepared statements whose columns travel as
   binary arrays, not as an array of composites in text form (escaped byte by byte).
 """
