@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -93,6 +94,6 @@ def csv_response(rows: Sequence[BaseModel], header: Sequence[str], filename: str
     )
 
 
-def csv_openapi(example: str) -> dict[str, object]:
+def csv_openapi(example: str) -> dict[str, Any]:
     """The ``text/csv`` content entry of a 200 response, for OpenAPI."""
     return {CSV_MEDIA_TYPE: {"schema": {"type": "string"}, "example": example}}

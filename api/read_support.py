@@ -1,15 +1,14 @@
 """What the read endpoints share: services, read-your-writes waits, and their problems.
 
-The read routers use ``ProblemRoute`` as their route class: it turns the reads' own
-refusals (unknown customer, view behind, unknown breakdown) into problem+json without
-adding handlers to the app, and names the allowed parameters when a request sends an
-unknown one.
+The read routers use ``ProblemRoute`` as their route class: it turns a query's
+``UnknownBreakdown`` into a 422 like any validation error, and names the allowed
+parameters when a request sends an unknown one.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Annotated, Any, cast
@@ -23,7 +22,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field
 
-from api.problems import MEDIA_TYPE, Problem, problem_response, problem_type
+from api.problems import MEDIA_TYPE, Problem, ProblemError, problem_error, problem_type
 from api.projectors import view_config
 from api.vault import PostgresKeyVault
 from api.wiring import Services
@@ -64,22 +63,9 @@ class ViewBehindProblem(Problem):
     min_position: int = Field(description="The position the request asked for.")
 
 
-class ReadProblem(Exception):
-    """A read refused with a problem (answered by ``ProblemRoute``)."""
-
-    def __init__(self, problem: Problem, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(problem.detail)
-        self.problem = problem
-        self.headers = headers
-
-
-def not_found(code: str, detail: str) -> ReadProblem:
+def not_found(code: str, detail: str) -> ProblemError:
     """A 404 problem with a stable ``type``."""
-    title = code.replace("-", " ").capitalize()
-    status = HTTPStatus.NOT_FOUND
-    problem = Problem(type=problem_type(code), title=title, status=status, detail=detail)
-    problem.code = code
-    return ReadProblem(problem)
+    return problem_error(HTTPStatus.NOT_FOUND, code, detail)
 
 
 def invalid(name: str, reason: str, kind: str = "value_error") -> RequestValidationError:
@@ -115,7 +101,7 @@ def wait_for_view(services: Services, view: str, min_position: int | None) -> No
         pause = min(pause * 2, _LONGEST_POLL)
 
 
-def view_behind(view: str, position: int, min_position: int) -> ReadProblem:
+def view_behind(view: str, position: int, min_position: int) -> ProblemError:
     """The 503 problem of a view that has not reached ``min_position``."""
     problem = ViewBehindProblem(
         type=problem_type("view-behind"),
@@ -128,12 +114,18 @@ def view_behind(view: str, position: int, min_position: int) -> ReadProblem:
         view_position=position,
         min_position=min_position,
     )
-    return ReadProblem(problem, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return ProblemError(problem, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def view_behind_response() -> dict[int | str, dict[str, Any]]:
     """OpenAPI entry of the 503 a read with ``min_position`` may answer."""
-    schema = {"$ref": "#/components/schemas/ViewBehindProblem"}
+    # The same status when the database does not answer, with a plain problem.
+    schema = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ViewBehindProblem"},
+            {"$ref": "#/components/schemas/Problem"},
+        ]
+    }
     return {
         HTTPStatus.SERVICE_UNAVAILABLE: {
             "model": ViewBehindProblem,
@@ -177,9 +169,6 @@ class ProblemRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
-            except ReadProblem as refused:
-                refused.problem.instance = request.url.path
-                return problem_response(refused.problem, refused.headers)
             except UnknownBreakdown as unknown:
                 raise invalid("group_by", str(unknown), "unknown_breakdown") from unknown
             except RequestValidationError as error:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query
 from psycopg import Connection
 from pydantic import AwareDatetime, BaseModel, Field
 
+from api import read_examples
 from api.problems import problem_responses
 from api.read_support import (
     MAX_POSITION,
@@ -172,6 +173,10 @@ def _position(conn: Connection[Any]) -> int:
     return 0 if row is None else int(row[0])
 
 
+def _example(value: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"example": value}}}
+
+
 def router() -> APIRouter:
     """``GET /customers/{ref}`` and ``GET /customers/{ref}/timeline`` (role agent)."""
     routes = APIRouter(route_class=ProblemRoute, tags=["agents"])
@@ -182,7 +187,7 @@ def router() -> APIRouter:
         methods=["GET"],
         summary="The single customer view",
         response_model=CustomerProfile,
-        responses=errors,
+        responses={200: _example(read_examples.profile()), **errors},
     )
     routes.add_api_route(
         "/customers/{ref}/timeline",
@@ -190,6 +195,6 @@ def router() -> APIRouter:
         methods=["GET"],
         summary="A customer's timeline, newest first, paged by position",
         response_model=TimelineResponse,
-        responses=errors,
+        responses={200: _example(read_examples.timeline()), **errors},
     )
     return routes

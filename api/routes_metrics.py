@@ -19,6 +19,7 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import metric_rows as rows
+from api import read_examples
 from api.csv_output import columns, csv_openapi, csv_response, wants_csv
 from api.metric_params import CemParams, CostParams, CrmParams, RangeParams
 from api.problems import problem_responses
@@ -96,6 +97,7 @@ class Spec:
     breakdowns: tuple[str, ...]
     adapt: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     fixed_groups: tuple[str, ...] = ()  # breakdowns every row has whatever is asked
+    example: Callable[[], dict[str, Any]] | None = None
 
 
 def _serve(services: Services, request: Request, params: RangeParams, spec: Spec) -> Any:
@@ -132,7 +134,10 @@ def _position(conn: Connection[Any], view: str) -> int:
 _COST = tuple(cost_queries.BREAKDOWNS)
 _CRM = tuple(crm_queries.COLUMNS)
 _CEM = tuple(cem_queries.BREAKDOWNS)
-COST = Spec("cost", "cost", cost_queries.cost_metrics, rows.CostRow, CostReport, _COST)
+COST = Spec(
+    "cost", "cost", cost_queries.cost_metrics, rows.CostRow, CostReport, _COST,
+    example=read_examples.cost_report,
+)  # fmt: skip
 AGENTS = Spec(
     "cost", "agents", cost_queries.agent_handled_seconds, rows.AgentRow, AgentReport, _COST,
     fixed_groups=("day", "agent"),
@@ -142,11 +147,17 @@ PRESSURE = Spec(
     "crm", "contact-pressure", crm_queries.contact_pressure, rows.PressureRow, PressureReport,
     ("day",), rows.pressure_row, fixed_groups=("day",),
 )  # fmt: skip
-CEM = Spec("cem", "cem", cem_queries.cem_metrics, rows.CemRow, CemReport, _CEM)
+CEM = Spec(
+    "cem", "cem", cem_queries.cem_metrics, rows.CemRow, CemReport, _CEM,
+    example=read_examples.cem_report,
+)  # fmt: skip
 DETRACTORS = Spec(
     "cem", "detractors", cem_queries.detractor_followups, rows.DetractorRow, DetractorReport, _CEM
 )
-INSIGHTS = Spec("cem", "insights", cem_queries.insights, rows.InsightRow, InsightReport, _CEM)
+INSIGHTS = Spec(
+    "cem", "insights", cem_queries.insights, rows.InsightRow, InsightReport, _CEM,
+    example=read_examples.insight_report,
+)  # fmt: skip
 
 
 def cost(
@@ -243,10 +254,10 @@ def router() -> APIRouter:
     errors = {**problem_responses(401, 403, 422), **view_behind_response()}
     for path, endpoint, spec, summary in _ROUTES:
         header = ",".join(columns(spec.row, spec.fixed_groups, spec.breakdowns))
-        ok = {
-            "description": "The report (JSON), or its rows as CSV.",
-            "content": csv_openapi(header),
-        }
+        content: dict[str, Any] = csv_openapi(header)
+        if spec.example is not None:
+            content["application/json"] = {"example": spec.example()}
+        ok = {"description": "The report (JSON), or its rows as CSV.", "content": content}
         routes.add_api_route(
             path,
             endpoint,

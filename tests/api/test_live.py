@@ -231,3 +231,15 @@ def test_a_malformed_last_event_id_is_a_422_problem(client, role_headers):
 
     assert response.status_code == 422
     assert response.json()["invalid_params"][0]["name"] == "Last-Event-ID"
+
+
+def test_the_streams_are_documented_as_event_streams_of_facts(client):
+    paths = client.get("/openapi.json").json()["paths"]
+
+    for path, tag in (("/customers/{ref}/events", "agents"), ("/log/events", "auditors")):
+        operation = paths[path]["get"]
+        assert operation["tags"] == [tag]
+        stream = operation["responses"]["200"]["content"]["text/event-stream"]
+        assert stream["itemSchema"]["properties"]["data"]["contentSchema"]["title"] == "LiveFact"
+        assert {"401", "403", "422"} <= set(operation["responses"])
+        assert {"after", "Last-Event-ID"} <= {p["name"] for p in operation["parameters"]}
