@@ -19,7 +19,7 @@ from domain import commands as c
 from domain.facts import CallCorrected
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
-from projections.cost import merge_corrections
+from projections.cost import merge_corrections, relink_spans
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _FIELDS = {  # CorrectCall field -> RefCall attribute
@@ -291,3 +291,14 @@ def test_corrections_of_one_call_in_a_page_merge_in_log_order():
 def test_a_correction_leaves_the_fields_it_does_not_name_out_of_the_merge():
     merged = merge_corrections([_correction_fact(1, resolved=False)])
     assert merged == {_CALL: {"resolved": False}}
+
+
+def test_relink_spans_cover_every_touched_instant_per_customer_and_reason():
+    early, late = T0, T0 + timedelta(days=3)
+    touched = [("C1", "bill", late), ("C2", "bill", early), ("C1", "bill", early)]
+    assert relink_spans(touched) == [
+        ["C1", "C2"],
+        ["bill", "bill"],
+        [early, early],
+        [late, early],
+    ]
