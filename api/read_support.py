@@ -8,8 +8,7 @@ parameters when a request sends an unknown one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterable
 from http import HTTPStatus
 from typing import Annotated, Any, cast
 
@@ -24,14 +23,15 @@ from pydantic import BaseModel, Field
 
 from api.problems import MEDIA_TYPE, Problem, ProblemError, problem_error, problem_type
 from api.projectors import view_config
-from api.vault import PostgresKeyVault
+from api.vault import AesKeyring
 from api.wiring import Services
+from domain.ids import customer_stream_id
 from projections.config import ViewConfig
 from projections.query import UnknownBreakdown
 
 MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
 RETRY_AFTER_SECONDS = 1
-_FIRST_POLL, _LONGEST_POLL = 0.002, 0.05  # seconds between looks at view_tracking
+_FIRST_POLL, _LONGEST_POLL = 0.002, 0.01  # seconds between looks at view_tracking
 
 
 def get_services(request: Request) -> Services:
@@ -142,21 +142,35 @@ def config_of(services: Services) -> ViewConfig:
     return view_config(services.settings)
 
 
-class _OneConnection:
-    """Looks like a pool but lends one connection: the vault then reads keys on it."""
+_READ_KEYS = "SELECT customer_ref, data_key FROM customer_keys WHERE customer_id = ANY(%s)"
+
+
+class SnapshotVault:
+    """Reads customers' data keys on the caller's connection, in its snapshot.
+
+    A read then never holds two pooled connections at once (nested checkouts can
+    starve a small pool under load), and sees erasure as of the same moment as the
+    view. It only reads: creating or destroying keys is the ledger's business.
+    """
 
     def __init__(self, conn: Connection[Any]) -> None:
         self.conn = conn
 
-    @contextmanager
-    def connection(self) -> Iterator[Connection[Any]]:
-        yield self.conn
+    def keyring(self, customer_refs: Iterable[str], *, create: bool) -> AesKeyring:
+        """The keys of ``customer_refs`` (a destroyed or missing key opens nothing)."""
+        if create:
+            raise NotImplementedError("reads never create keys")
+        ids = [customer_stream_id(ref) for ref in sorted(set(customer_refs))]
+        found = self.conn.execute(_READ_KEYS, (ids,)).fetchall() if ids else []
+        return AesKeyring({ref: None if key is None else bytes(key) for ref, key in found})
+
+    def destroy(self, customer_ref: str) -> None:
+        raise NotImplementedError("reads never destroy keys")
 
 
-def vault_on(conn: Connection[Any]) -> PostgresKeyVault:
-    """A key vault reading on ``conn``: a read never holds two pooled connections at once
-    (nested checkouts can starve a small pool under load)."""
-    return PostgresKeyVault(cast(ConnectionPool, _OneConnection(conn)))
+def vault_on(conn: Connection[Any]) -> SnapshotVault:
+    """A read-only key vault on ``conn``."""
+    return SnapshotVault(conn)
 
 
 class ProblemRoute(APIRoute):

@@ -257,3 +257,20 @@ def test_only_agents_read_customer_views(
     assert response.status_code == status
     if status != 200:
         assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_call_posted_by_an_agent_is_in_the_view_read_with_the_returned_position(
+    client, role_headers, projectors
+):
+    agent = role_headers["agent"]
+    for attempt in range(20):
+        body = b.call(f"http-{attempt}", ref="C9", occurred_at=b.at(attempt))
+        fields = body.model_dump(mode="json", exclude={"kind"})
+        posted = client.post("/interactions/calls", json=fields, headers=agent)
+        assert posted.status_code == 201, posted.text
+        position = posted.json()["position"]
+
+        response = client.get("/customers/C9", params={"min_position": position}, headers=agent)
+
+        assert response.status_code == 200, response.text
+        assert position in [item["position"] for item in response.json()["recent_interactions"]]
