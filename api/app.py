@@ -135,4 +135,21 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     for router in _routers():
         app.include_router(router)
+    _complete_openapi(app)
     return app
+
+
+def _complete_openapi(app: FastAPI) -> None:
+    """Add to the OpenAPI document the schemas of bodies read by hand (batch items)."""
+    from api.routes_batch import command_schemas
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in command_schemas().items():
+                schemas.setdefault(name, schema)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way
