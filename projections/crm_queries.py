@@ -9,6 +9,10 @@ a group gets ``fixed_cost x (its sent of the campaign) / (all sent of the campai
 Over a campaign's whole date range and no breakdown (or a campaign breakdown) that is
 the full fixed cost; any other breakdown or range gets its share, so groups add up.
 A campaign with nothing sent has no fixed cost in any group (there is no send day).
+
+``query.at`` does not change the CRM metrics: METRICS.md makes only contact pressure
+"now" depend on it here, and responses are credited as they are recorded, inside
+their window. It bounds the days ``contact_pressure`` reports.
 """
 
 from __future__ import annotations
