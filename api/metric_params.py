@@ -12,7 +12,6 @@ from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,13 +21,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from api.read_support import MAX_POSITION
+from api.read_support import MAX_POSITION, ReferenceTime
 from projections import cem_queries, cost_queries, crm_queries
 
 MAX_DAYS = 3661  # ten years and a day: a report range, never a scan of all time
-Text = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
-]
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
 HandleTimeBand = Literal["<3", "3-6", "6-10", ">10"]
 PressureBand = Literal["0", "1", "2", "3-4", "5+"]
 
@@ -43,7 +41,7 @@ class RangeParams(BaseModel):
         alias="from", description="First day, inclusive.", examples=["2026-03-01"]
     )
     date_to: date = Field(alias="to", description="Last day, inclusive.", examples=["2026-03-31"])
-    at: AwareDatetime | None = Field(
+    at: ReferenceTime | None = Field(
         default=None,
         description="Reference time for windows that close (FCR, closed loop, pressure); "
         "default now. The answer gives the `at` used: pass it to reproduce a report.",
@@ -117,7 +115,7 @@ class CostParams(BreakdownParams):
 
     BREAKDOWNS = tuple(cost_queries.BREAKDOWNS)
     queue: Text | None = Field(default=None, description="Only this queue.", examples=["billing"])
-    agent: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+    agent: Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)] | None = Field(
         default=None, description="Only this agent (empty: calls without an agent)."
     )
     reason: Text | None = Field(default=None, description="Only this reason code.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, cast
 
@@ -19,7 +20,8 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from api.problems import MEDIA_TYPE, Problem, ProblemError, problem_error, problem_type
 from api.projectors import view_config
@@ -32,6 +34,21 @@ from projections.query import UnknownBreakdown
 MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
 RETRY_AFTER_SECONDS = 1
 _FIRST_POLL, _LONGEST_POLL = 0.002, 0.01  # seconds between looks at view_tracking
+
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    # Far outside this range, time-zone arithmetic overflows Python's datetime.
+    if not _EARLIEST <= value <= _LATEST:
+        raise PydanticCustomError("time_out_of_range", "a time between 1900 and 9000 is needed")
+    return value
+
+
+ReferenceTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""A time with its time zone, in a plausible range (``at`` parameters)."""
 
 
 def get_services(request: Request) -> Services:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from psycopg import Connection
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api import read_examples
 from api.problems import problem_responses
@@ -19,6 +19,7 @@ from api.read_support import (
     MAX_POSITION,
     MinPosition,
     ProblemRoute,
+    ReferenceTime,
     ServicesDep,
     config_of,
     invalid,
@@ -45,7 +46,7 @@ CustomerRef = Annotated[
     ),
 ]
 At = Annotated[
-    AwareDatetime | None,
+    ReferenceTime | None,
     Query(
         description="Reference time of the time windows (last 7 days, 30 days, 14 days, "
         "follow-up due); default now. Pass the same value to reproduce an answer.",

@@ -101,6 +101,7 @@ def start_position(
     ] = None,
 ) -> int:
     """Where a stream starts: after Last-Event-ID, else ``after``, else the head of the log."""
+    services.check_database()  # a prompt 503, not the library's retries, if it is down
     if last_event_id is not None:
         return last_event_id
     if after is not None:

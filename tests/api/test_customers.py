@@ -208,13 +208,16 @@ def test_a_late_arrival_is_placed_by_when_it_happened(client, services, role_hea
         {"limit": 0},
         {"limit": 201},
         {"after": "x"},
+        {"at": "2026-03-02T10:00:00"},
+        {"at": "0001-01-01T00:00:00+23:59"},
     ],
 )
-def test_bad_timeline_cursors_are_422_problems(client, services, role_headers, catch_up, params):
+def test_bad_cursors_pages_and_times_are_422_problems(client, services, role_headers, catch_up, params):
     _record_calls(services, 1)
     catch_up()
+    path = "/customers/C1" if "at" in params else "/customers/C1/timeline"
 
-    response = client.get("/customers/C1/timeline", params=params, headers=role_headers["agent"])
+    response = client.get(path, params=params, headers=role_headers["agent"])
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM

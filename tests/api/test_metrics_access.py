@@ -95,6 +95,8 @@ def test_an_unknown_parameter_is_refused_naming_the_allowed_ones(client, role_he
         ({"to": "2026-03-01"}, "from"),
         ({"from": "2026-02-30", "to": "2026-03-01"}, "from"),
         (RANGE | {"at": "2026-03-01T00:00:00"}, "at"),  # no time zone
+        (RANGE | {"at": "9999-12-31T23:59:00-23:59"}, "at"),  # beyond what datetimes hold
+        (RANGE | {"segment": "retail\x00"}, "segment"),
         (RANGE | {"channel": "pigeon"}, "channel"),
         (RANGE | {"min_position": -1}, "min_position"),
     ],
@@ -104,6 +106,16 @@ def test_bad_ranges_and_filter_values_are_422_problems(client, role_headers, par
 
     assert response.status_code == 422
     assert bad in [param["name"] for param in response.json()["invalid_params"]]
+
+
+def test_a_control_character_in_a_filter_is_refused_before_any_sql(client, role_headers):
+    for agent in ("a\x00b", "a\nb"):
+        response = client.get(
+            "/metrics/cost", params=RANGE | {"agent": agent}, headers=role_headers["analyst"]
+        )
+
+        assert response.status_code == 422
+        assert response.json()["invalid_params"][0]["name"] == "agent"
 
 
 def test_a_metric_read_with_a_position_sees_that_write(client, services, role_headers, projectors):
