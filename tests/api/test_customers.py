@@ -212,7 +212,9 @@ def test_a_late_arrival_is_placed_by_when_it_happened(client, services, role_hea
         {"at": "0001-01-01T00:00:00+23:59"},
     ],
 )
-def test_bad_cursors_pages_and_times_are_422_problems(client, services, role_headers, catch_up, params):
+def test_bad_cursors_pages_and_times_are_422_problems(
+    client, services, role_headers, catch_up, params
+):
     _record_calls(services, 1)
     catch_up()
     path = "/customers/C1" if "at" in params else "/customers/C1/timeline"
