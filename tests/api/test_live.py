@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import fastapi.routing
+import psycopg
 import pytest
 
-from api import routes_live
+from api import live, routes_live
 from tests import builders as b
 
 WAIT = 15.0  # seconds: the most any expected event may take (generous; never asserted on)
@@ -243,3 +245,32 @@ def test_the_streams_are_documented_as_event_streams_of_facts(client):
         assert stream["itemSchema"]["properties"]["data"]["contentSchema"]["title"] == "LiveFact"
         assert {"401", "403", "422"} <= set(operation["responses"])
         assert {"after", "Last-Event-ID"} <= {p["name"] for p in operation["parameters"]}
+
+
+def test_facts_still_arrive_by_polling_when_notifications_cannot_be_heard(
+    client, services, role_headers, monkeypatch
+):
+    async def deaf(self):
+        raise psycopg.OperationalError("no LISTEN for this test")
+
+    monkeypatch.setattr(live.LogSignal, "_listen_once", deaf)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
+
+    with stream(client, "/customers/C1/events", role_headers["agent"]) as events:
+        events.next()
+        called = services.ledger.record(b.call("c-1", ref="C1"), "t")
+
+        (pushed,) = events.facts(1)
+
+    assert pushed.id == str(called.position)
+
+
+def test_an_idle_stream_carries_keep_alive_comments(client, role_headers, monkeypatch):
+    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.1)
+
+    with stream(client, "/log/events", role_headers["auditor"]) as events:
+        events.next()
+        idle = events.next()
+
+    assert idle.data is None
+    assert idle.comments == ["ping"]
