@@ -228,7 +228,9 @@ def _rate_expression(config: ViewConfig) -> Composable:
     return SQL("(CASE queue {} ELSE {} END)").format(whens, default)
 
 
-# Signed contribution of each row of x(sign, <cost_calls columns>) to its bucket.
+# Signed contribution of each row of x(sign, <cost_calls columns>) to its bucket. Cost
+# is rate x handled + fixed x answered per bucket (queue is part of the bucket key):
+# exact in numeric, and cheaper than per-row numeric arithmetic.
 _CONTRIBUTION = """
     sum(sign),
     sum(sign * answered),
@@ -242,7 +244,7 @@ _CONTRIBUTION = """
     sum(sign * answered * (wait_seconds <= {target})::int),
     sum(sign * answered * transferred::int),
     sum(sign * answered * resolved::int),
-    sum(sign * answered * (handled * {rate}::numeric + {fixed}::numeric))
+    sum(sign * answered * handled) * {rate}::numeric + sum(sign * answered) * {fixed}::numeric
 """
 _UPSERT = """
 INSERT INTO cost_daily AS d ({key}, {components})

@@ -12,6 +12,7 @@ and a log order that is not the order of occurred_at.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -157,7 +158,10 @@ def _assert_metrics_match(services, calls, config, at) -> None:
 @given(data=st.data())
 def test_incremental_projection_equals_rebuild_equals_the_reference(fresh_database, data):
     log = data.draw(histories())
-    config = ViewConfig(timezone=data.draw(st.sampled_from(["UTC", "America/New_York"])))
+    config = ViewConfig(
+        timezone=data.draw(st.sampled_from(["UTC", "America/New_York"])),
+        cost_per_handled_second=data.draw(st.sampled_from([{}, {"billing": Decimal("0.0275")}])),
+    )
     at = T0 + timedelta(hours=data.draw(st.integers(0, 24 * 50)))
     with fresh_database() as url:
         services = build_services(Settings(database_url=url), url)
