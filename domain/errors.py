@@ -36,6 +36,10 @@ class NegativeDuration(DomainError):
     code = "negative-duration"
 
 
+class DurationTooLong(DomainError):
+    code = "duration-too-long"
+
+
 class NegativeAmount(DomainError):
     code = "negative-amount"
 

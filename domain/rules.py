@@ -22,6 +22,8 @@ CSAT_RANGE = (1, 5)
 EFFORT_RANGE = (1, 7)
 FUTURE_TOLERANCE = timedelta(days=1)
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+# Seconds: far beyond any real call, and talk + hold + wrap-up still fits a 32-bit integer.
+LONGEST_DURATION = 366 * 24 * 3600
 
 
 def check_score(name: str, value: int | None, bounds: tuple[int, int]) -> None:
@@ -38,8 +40,14 @@ def check_some_score(nps: int | None, csat: int | None, effort: int | None) -> N
 
 
 def check_non_negative(name: str, seconds: int | None) -> None:
+    """A duration is between 0 and ``LONGEST_DURATION`` seconds."""
     if seconds is not None and seconds < 0:
         raise errors.NegativeDuration(f"{name} must not be negative", field=name)
+    if seconds is not None and seconds > LONGEST_DURATION:
+        # An absurd duration would be in the log for ever and break every view
+        # that stores it (integer columns): refused at the door instead.
+        msg = f"{name} must be at most {LONGEST_DURATION} seconds (a year), got {seconds}"
+        raise errors.DurationTooLong(msg, field=name)
 
 
 def check_amount(name: str, amount: Decimal) -> None:
