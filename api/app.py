@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies import BodyLimit
 from api.problems import install_problem_handlers, problem_responses
@@ -64,6 +64,8 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 class Health(BaseModel):
     """The database answered; ``position`` is the head of the log."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "position": 1042}]})
 
     status: Literal["ok"] = "ok"
     position: int = Field(ge=0, description="Highest log position (0 when empty).")

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.app import CheckedServicesDep, LedgerDep
 from api.problems import problem_error, problem_responses
@@ -31,8 +31,30 @@ ViewName = Annotated[
 ]
 
 
+_ENTRY_EXAMPLE: dict[str, Any] = {
+    "position": 1042,
+    "stream_id": "6f1c2b1e-2f4d-5c7a-9a51-0e8f6d3b2a10",
+    "version": 1,
+    "kind": "CustomerRegistered",
+    "recorded_at": "2026-03-02T09:00:01.204Z",
+    "author": "api:3f9a0c1d2e4b:integrator",
+    "data": {
+        "occurred_at": "2026-03-02T09:00:00Z",
+        "source": "crm",
+        "source_id": "reg-C-1001",
+        "customer_ref": "C-1001",
+        "name": {"withheld": True},
+        "email": {"withheld": True},
+        "phone": None,
+        "segment": "retail",
+    },
+}
+
+
 class LogEntry(BaseModel):
     """One fact as read from the log; personal fields are withheld."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ENTRY_EXAMPLE]})
 
     position: int = Field(description="Log position: increasing, not contiguous.")
     stream_id: UUID
@@ -49,6 +71,10 @@ class LogEntry(BaseModel):
 class LogPage(BaseModel):
     """Facts in log order; pass ``next_after`` as ``after`` for the next page."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"facts": [_ENTRY_EXAMPLE], "next_after": 1042}]}
+    )
+
     facts: list[LogEntry]
     next_after: int = Field(ge=0, description="Position of the last fact read (or `after`).")
 
@@ -56,12 +82,33 @@ class LogPage(BaseModel):
 class StreamFacts(BaseModel):
     """One stream's facts in stream order (versions 1, 2, ...), with their log positions."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"stream_id": _ENTRY_EXAMPLE["stream_id"], "facts": [_ENTRY_EXAMPLE]}]
+        }
+    )
+
     stream_id: UUID
     facts: list[LogEntry]
 
 
 class ViewStatusOut(BaseModel):
     """How far a view has applied the log."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "cost",
+                    "position": 1040,
+                    "head": 1042,
+                    "lag_facts": 2,
+                    "lag_seconds": 0.4,
+                    "rebuild": None,
+                }
+            ]
+        }
+    )
 
     name: str = Field(examples=["customer"])
     position: int = Field(description="Last log position applied.")
