@@ -76,22 +76,28 @@ def _reply_row(fact: f.SurveyReplied, position: int, zone: ZoneInfo) -> tuple[An
             fact.about_id)  # fmt: skip
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as one list per column (for ``unnest``)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+_COLUMNS = {
+    "cem_customers": "customer_ref, segment, position",
+    "cem_calls": "call_id, customer_ref, occurred_at, answered, queue, agent_id, reason, "
+    "talk_seconds, hold_seconds, after_call_work_seconds, position",
+    "cem_mailshots": "mailshot_id, customer_ref, sent_at, position",
+    "cem_replies": "reply_id, position, customer_ref, occurred_at, day, survey_kind, nps, csat, "
+    "effort, about_kind, about_id",
+}
 
 
-_INSERT_CUSTOMERS = """
-INSERT INTO cem_customers (customer_ref, segment, position)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[])
-ON CONFLICT (customer_ref) DO UPDATE SET segment = EXCLUDED.segment, position = EXCLUDED.position
-"""
-_INSERT_CALLS = """
-INSERT INTO cem_calls (call_id, customer_ref, occurred_at, answered, queue, agent_id, reason,
-    talk_seconds, hold_seconds, after_call_work_seconds, position)
-SELECT * FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::boolean[], %s::text[],
-    %s::text[], %s::text[], %s::int[], %s::int[], %s::int[], %s::bigint[])
-ON CONFLICT (call_id) DO NOTHING
+def _copy(cur: Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Append ``rows`` to a helper table with COPY (each fact is applied exactly once)."""
+    with cur.copy(f"COPY {table} ({_COLUMNS[table]}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# For this transaction only: plan every statement for its actual arrays (a generic
+# plan of an auto-prepared statement may hash a whole helper table per page), and no
+# JIT (estimates lag while a rebuild grows the tables; compiling costs more than it saves).
+_SETTINGS = """
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)
 """
 _CORRECT_CALLS = """
 UPDATE cem_calls c SET queue = coalesce(u.queue, c.queue),
@@ -108,18 +114,6 @@ _OLD_REASONS = """
 SELECT customer_ref, reason, occurred_at FROM cem_calls
 WHERE call_id = ANY(%s::uuid[]) AND answered
 """
-_INSERT_MAILSHOTS = """
-INSERT INTO cem_mailshots (mailshot_id, customer_ref, sent_at, position)
-SELECT * FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[], %s::bigint[])
-ON CONFLICT (mailshot_id) DO NOTHING
-"""
-_INSERT_REPLIES = """
-INSERT INTO cem_replies (reply_id, position, customer_ref, occurred_at, day, survey_kind,
-    nps, csat, effort, about_kind, about_id)
-SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::timestamptz[], %s::date[],
-    %s::text[], %s::smallint[], %s::smallint[], %s::smallint[], %s::text[], %s::uuid[])
-ON CONFLICT (reply_id) DO NOTHING
-"""
 
 
 @dataclass
@@ -133,10 +127,23 @@ class _Triggers:
     sends: list[tuple[str, Any]] = field(default_factory=list)  # customer, sent_at
     contacts: list[tuple[str, Any]] = field(default_factory=list)  # customer, at
 
-    def empty(self) -> bool:
-        return not (self.new_replies or self.corrected_calls or self.registered) and not (
-            self.repeats or self.sends or self.contacts
-        )
+    def reaches_back(self) -> bool:
+        """Whether replies already stored may need re-attribution."""
+        return bool(self.corrected_calls or self.registered or self.repeats or self.contacts)
+
+    def arrays(self) -> dict[str, list[Any]]:
+        """The triggers as one array per column (parameters of ``_FIND_AFFECTED``)."""
+        return {
+            "corrected": self.corrected_calls,
+            "registered": self.registered,
+            "r_customer": [t[0] for t in self.repeats],
+            "r_reason": [t[1] for t in self.repeats],
+            "r_at": [t[2] for t in self.repeats],
+            "s_customer": [t[0] for t in self.sends],
+            "s_at": [t[1] for t in self.sends],
+            "k_customer": [t[0] for t in self.contacts],
+            "k_at": [t[1] for t in self.contacts],
+        }
 
 
 class CemView:
@@ -150,6 +157,7 @@ class CemView:
 
     def apply(self, cur: Cursor[Any], page: Sequence[LoggedFact]) -> None:
         """Apply a page set-based: one statement per helper table, then re-attribute."""
+        cur.execute(_SETTINGS)
         rows = _Page()
         for item in page:
             rows.add(item, self.config.zone)
@@ -159,20 +167,19 @@ class CemView:
         _correct_calls(cur, rows, triggers)
         _store_mailshots(cur, rows, triggers)
         _store_replies(cur, rows, triggers)
-        if not triggers.empty():
-            _reattribute(cur, triggers, self.config)
+        _reattribute(cur, triggers, self.config)
 
 
 def _store_customers(cur: Cursor[Any], rows: _Page, triggers: _Triggers) -> None:
     if rows.customers:
-        cur.execute(_INSERT_CUSTOMERS, _columns(rows.customers, 3))
+        _copy(cur, "cem_customers", rows.customers)
         triggers.registered = [row[0] for row in rows.customers]
 
 
 def _store_calls(cur: Cursor[Any], rows: _Page, triggers: _Triggers) -> None:
     if not rows.calls:
         return
-    cur.execute(_INSERT_CALLS, _columns(rows.calls, 11))
+    _copy(cur, "cem_calls", rows.calls)
     answered = [(row[1], row[6], row[2]) for row in rows.calls if row[3]]
     triggers.repeats += answered  # later calls of the same reason may now be repeats
     triggers.contacts += [(customer, at) for customer, _, at in answered]
@@ -192,40 +199,46 @@ def _correct_calls(cur: Cursor[Any], rows: _Page, triggers: _Triggers) -> None:
 
 def _store_mailshots(cur: Cursor[Any], rows: _Page, triggers: _Triggers) -> None:
     if rows.mailshots:
-        cur.execute(_INSERT_MAILSHOTS, _columns(rows.mailshots, 4))
+        _copy(cur, "cem_mailshots", rows.mailshots)
         triggers.sends = [(row[1], row[2]) for row in rows.mailshots]
         triggers.contacts += triggers.sends
 
 
 def _store_replies(cur: Cursor[Any], rows: _Page, triggers: _Triggers) -> None:
     if rows.replies:
-        cur.execute(_INSERT_REPLIES, _columns(rows.replies, 11))
+        _copy(cur, "cem_replies", rows.replies)
         triggers.new_replies = [row[0] for row in rows.replies]
 
 
+# Each trigger finds the replies it may re-attribute through index probes. The
+# lateral subqueries end in OFFSET 0 so the planner cannot flatten them into joins
+# that hash a whole helper table per page (its estimates lag while a rebuild grows them).
 _AFFECTED = """
-WITH rep AS (SELECT * FROM unnest(%(r_customer)s::text[], %(r_reason)s::text[],
-        %(r_at)s::timestamptz[]) AS t(customer_ref, reason, at)),
-    send AS (SELECT * FROM unnest(%(s_customer)s::text[], %(s_at)s::timestamptz[])
-        AS t(customer_ref, at)),
-    contact AS (SELECT * FROM unnest(%(k_customer)s::text[], %(k_at)s::timestamptz[])
-        AS t(customer_ref, at)),
-    affected AS (
-        SELECT reply_id FROM cem_replies WHERE reply_id = ANY(%(new)s::uuid[])
-        UNION SELECT reply_id FROM cem_replies WHERE about_id = ANY(%(corrected)s::uuid[])
-        UNION SELECT reply_id FROM cem_replies WHERE customer_ref = ANY(%(registered)s::text[])
-        UNION SELECT r.reply_id FROM rep t JOIN cem_calls x ON x.customer_ref = t.customer_ref
-            AND x.reason = t.reason AND x.occurred_at > t.at AND x.occurred_at <= t.at + {repeat}
-            JOIN cem_replies r ON r.about_id = x.call_id
-        UNION SELECT r.reply_id FROM send t JOIN cem_replies r ON r.customer_ref = t.customer_ref
-            AND r.occurred_at BETWEEN t.at AND t.at + {pressure}
-        UNION SELECT r.reply_id FROM contact t JOIN cem_replies r
-            ON r.customer_ref = t.customer_ref AND r.nps <= 6
-            AND r.occurred_at BETWEEN t.at - {loop} AND t.at
-    ),
+SELECT r.reply_id FROM unnest(%(r_customer)s::text[], %(r_reason)s::text[],
+        %(r_at)s::timestamptz[]) AS t(customer_ref, reason, at)
+    CROSS JOIN LATERAL (SELECT r.reply_id FROM cem_calls x
+        JOIN cem_replies r ON r.about_id = x.call_id
+        WHERE x.customer_ref = t.customer_ref AND x.reason = t.reason
+        AND x.occurred_at > t.at AND x.occurred_at <= t.at + {repeat} OFFSET 0) r
+UNION SELECT r.reply_id FROM unnest(%(s_customer)s::text[], %(s_at)s::timestamptz[])
+        AS t(customer_ref, at)
+    CROSS JOIN LATERAL (SELECT r.reply_id FROM cem_replies r
+        WHERE r.customer_ref = t.customer_ref
+        AND r.occurred_at BETWEEN t.at AND t.at + {pressure} OFFSET 0) r
+UNION SELECT r.reply_id FROM unnest(%(k_customer)s::text[], %(k_at)s::timestamptz[])
+        AS t(customer_ref, at)
+    CROSS JOIN LATERAL (SELECT r.reply_id FROM cem_replies r
+        WHERE r.customer_ref = t.customer_ref AND r.nps <= 6
+        AND r.occurred_at BETWEEN t.at - {loop} AND t.at OFFSET 0) r
+UNION SELECT reply_id FROM cem_replies WHERE about_id = ANY(%(corrected)s::uuid[])
+UNION SELECT reply_id FROM cem_replies WHERE customer_ref = ANY(%(registered)s::text[])
 """
 _FRESH = """
-    fresh AS (SELECT r.reply_id, k.queue, k.agent_id, k.reason,
+WITH fresh AS (SELECT r.reply_id, r.day, r.survey_kind, r.nps, r.csat, r.effort, r.attributed,
+        r.queue AS o_queue, r.agent_id AS o_agent_id, r.reason AS o_reason,
+        r.handle_time_band AS o_band, r.repeat_contact AS o_repeat,
+        r.pressure_band AS o_pressure, r.segment AS o_segment, r.followup_at AS o_followup,
+        k.queue, k.agent_id, k.reason,
         CASE WHEN k.call_id IS NULL THEN NULL WHEN k.handled_seconds < 180 THEN '<3'
             WHEN k.handled_seconds < 360 THEN '3-6' WHEN k.handled_seconds <= 600 THEN '6-10'
             ELSE '>10' END AS handle_time_band,
@@ -236,7 +249,7 @@ _FRESH = """
         (SELECT CASE WHEN count(*) <= 2 THEN count(*)::text WHEN count(*) <= 4 THEN '3-4'
             ELSE '5+' END FROM cem_mailshots m WHERE m.customer_ref = r.customer_ref
             AND m.sent_at BETWEEN r.occurred_at - {pressure} AND r.occurred_at) AS pressure_band,
-        c.segment,
+        (SELECT c.segment FROM cem_customers c WHERE c.customer_ref = r.customer_ref) AS segment,
         CASE WHEN r.nps <= 6 THEN least(
             (SELECT min(m.sent_at) FROM cem_mailshots m WHERE m.customer_ref = r.customer_ref
                 AND m.sent_at BETWEEN r.occurred_at AND r.occurred_at + {loop}),
@@ -244,28 +257,22 @@ _FRESH = """
                 AND b.answered AND b.call_id IS DISTINCT FROM r.about_id
                 AND b.occurred_at BETWEEN r.occurred_at AND r.occurred_at + {loop}))
             END AS followup_at
-    FROM affected JOIN cem_replies r USING (reply_id)
-    LEFT JOIN cem_calls k ON r.about_kind = 'call' AND k.call_id = r.about_id
-    LEFT JOIN cem_customers c ON c.customer_ref = r.customer_ref),
+    FROM cem_replies r
+    LEFT JOIN LATERAL (SELECT * FROM cem_calls k
+        WHERE r.about_kind = 'call' AND k.call_id = r.about_id OFFSET 0) k ON true
+    WHERE r.reply_id = ANY(%(replies)s::uuid[])),
 """
 _MOVE = """
-    changed AS (SELECT r.reply_id, r.day, r.survey_kind, r.nps, r.csat, r.effort, r.attributed,
-            r.queue AS o_queue, r.agent_id AS o_agent_id, r.reason AS o_reason,
-            r.handle_time_band AS o_band, r.repeat_contact AS o_repeat,
-            r.pressure_band AS o_pressure, r.segment AS o_segment,
-            n.queue, n.agent_id, n.reason, n.handle_time_band, n.repeat_contact,
-            n.pressure_band, n.segment, n.followup_at,
-            NOT r.attributed OR (r.queue, r.agent_id, r.reason, r.handle_time_band,
-                r.repeat_contact, r.pressure_band, r.segment) IS DISTINCT FROM (n.queue,
-                n.agent_id, n.reason, n.handle_time_band, n.repeat_contact, n.pressure_band,
-                n.segment) AS moves
-        FROM fresh n JOIN cem_replies r USING (reply_id)),
+    changed AS (SELECT *, NOT attributed OR (o_queue, o_agent_id, o_reason, o_band, o_repeat,
+            o_pressure, o_segment) IS DISTINCT FROM (queue, agent_id, reason, handle_time_band,
+            repeat_contact, pressure_band, segment) AS moves
+        FROM fresh),
     stored AS (UPDATE cem_replies r SET (queue, agent_id, reason, handle_time_band,
             repeat_contact, pressure_band, segment, followup_at, attributed) = (c.queue,
             c.agent_id, c.reason, c.handle_time_band, c.repeat_contact, c.pressure_band,
             c.segment, c.followup_at, true)
         FROM changed c WHERE r.reply_id = c.reply_id
-            AND (c.moves OR r.followup_at IS DISTINCT FROM c.followup_at)),
+            AND (c.moves OR c.o_followup IS DISTINCT FROM c.followup_at)),
     delta AS (
         SELECT day, survey_kind, o_queue AS queue, o_agent_id AS agent_id, o_reason AS reason,
             o_band AS handle_time_band, o_repeat AS repeat_contact, o_pressure AS pressure_band,
@@ -301,28 +308,25 @@ ON CONFLICT (day, survey_kind, queue, agent_id, reason, handle_time_band, repeat
     effort_sum = d.effort_sum + EXCLUDED.effort_sum, effort_5_7 = d.effort_5_7 + EXCLUDED.effort_5_7
 """
 # Windows are exact seconds, so no time zone or DST can stretch a "day".
-_REATTRIBUTE = (_AFFECTED + _FRESH + _MOVE).format(
-    repeat="%(repeat_window)s * interval '1 second'",
-    pressure="%(pressure_window)s * interval '1 second'",
-    loop="%(loop_window)s * interval '1 second'",
-)
+_WINDOWS = {
+    "repeat": "%(repeat_window)s * interval '1 second'",
+    "pressure": "%(pressure_window)s * interval '1 second'",
+    "loop": "%(loop_window)s * interval '1 second'",
+}
+_FIND_AFFECTED = _AFFECTED.format(**_WINDOWS)
+_REATTRIBUTE = (_FRESH + _MOVE).format(**_WINDOWS)
 
 
 def _reattribute(cur: Cursor[Any], triggers: _Triggers, config: ViewConfig) -> None:
-    params = {
-        "new": triggers.new_replies,
-        "corrected": triggers.corrected_calls,
-        "registered": triggers.registered,
-        "r_customer": [t[0] for t in triggers.repeats],
-        "r_reason": [t[1] for t in triggers.repeats],
-        "r_at": [t[2] for t in triggers.repeats],
-        "s_customer": [t[0] for t in triggers.sends],
-        "s_at": [t[1] for t in triggers.sends],
-        "k_customer": [t[0] for t in triggers.contacts],
-        "k_at": [t[1] for t in triggers.contacts],
+    windows = {
         "repeat_window": timedelta(days=config.repeat_window_days).total_seconds(),
         "pressure_window": PRESSURE_WINDOW.total_seconds(),
         "loop_window": timedelta(hours=config.closed_loop_hours).total_seconds(),
     }
-    cur.execute(_REATTRIBUTE, params)
-    cur.execute("DELETE FROM cem_daily WHERE replies = 0")
+    affected = set(triggers.new_replies)
+    if triggers.reaches_back():
+        cur.execute(_FIND_AFFECTED, triggers.arrays() | windows)
+        affected.update(row[0] for row in cur.fetchall())
+    if affected:
+        cur.execute(_REATTRIBUTE, {"replies": sorted(affected)} | windows)
+        cur.execute("DELETE FROM cem_daily WHERE replies = 0")
