@@ -24,10 +24,8 @@ def client(services: Services) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def role_headers(client: TestClient, services: Services) -> dict[str, dict[str, str]]:
+def role_headers(services: Services) -> dict[str, dict[str, str]]:
     """An ``X-API-Key`` header per role, each for a fresh key of that role."""
-    if not hasattr(client.app.state, "keys"):  # type: ignore[attr-defined]
-        client.app.state.keys = services.keys  # type: ignore[attr-defined]
     return {role: {"X-API-Key": services.keys.create(role, f"test-{role}")[1]} for role in ROLES}
 
 
