@@ -113,6 +113,50 @@ def cost_report() -> dict[str, Any]:
     return _report("cost", ["queue"], row)
 
 
+def agents_report() -> dict[str, Any]:
+    """An example of ``GET /metrics/cost/agents``."""
+    row = rows.AgentRow(day=date(2026, 3, 2), agent="agent-7", handled_seconds=21_340, answered=71)
+    return _report("cost", [], row)
+
+
+def crm_report() -> dict[str, Any]:
+    """An example of ``GET /metrics/crm?group_by=campaign``: 1,000 sent, 100 held back."""
+    row = rows.CrmRow(
+        campaign="spring", sent=1000, delivered=980, bounced=20, responses=49,
+        response_rate=0.05, conversions=20, conversion_rate=20 / 980,
+        conversions_per_response=20 / 49, opt_outs=3, opt_out_rate=3 / 980,
+        unit_cost=Decimal("850.00"), fixed_cost=Decimal("1500.00"), cost=Decimal("2350.00"),
+        cost_per_response=2350 / 49, cost_per_acquisition=117.5, revenue=Decimal("2400.00"),
+        roi=50 / 2350, control_held_back=100, control_responses=2, control_response_rate=0.02,
+        control_conversions=1, control_conversion_rate=0.01, control_revenue=Decimal("120.00"),
+        response_lift_pp=3.0, response_lift_margin_pp=3.2, response_lift_low_pp=-0.2,
+        response_lift_high_pp=6.2, conversion_lift_pp=1.04, conversion_lift_margin_pp=2.1,
+        conversion_lift_low_pp=-1.06, conversion_lift_high_pp=3.14,
+        incremental_revenue=Decimal("1224.00"), incremental_roi=(1224 - 2350) / 2350,
+    )  # fmt: skip
+    return _report("crm", ["campaign"], row)
+
+
+def pressure_report() -> dict[str, Any]:
+    """An example of ``GET /metrics/crm/contact-pressure`` (one day)."""
+    row = rows.PressureRow(
+        day=date(2026, 3, 2), customers=10_000, customers_0=6_200, customers_1=2_400,
+        customers_2=900, customers_3_4=380, customers_5_plus=120, cap=4, over_cap=120,
+        over_cap_share=0.012,
+    )  # fmt: skip
+    return _report("crm", [], row)
+
+
+def detractor_report() -> dict[str, Any]:
+    """An example of ``GET /metrics/cem/detractors``."""
+    replied = datetime(2026, 3, 9, 17, 30, tzinfo=UTC)
+    row = rows.DetractorRow(
+        customer_ref=CUSTOMER, reply_position=60, occurred_at=replied,
+        due_at=datetime(2026, 3, 11, 17, 30, tzinfo=UTC), state="open",
+    )  # fmt: skip
+    return _report("cem", [], row)
+
+
 def insight_report() -> dict[str, Any]:
     """An example of ``GET /metrics/insights`` (one of its rows)."""
     row = rows.InsightRow(

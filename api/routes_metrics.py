@@ -140,20 +140,24 @@ COST = Spec(
 )  # fmt: skip
 AGENTS = Spec(
     "cost", "agents", cost_queries.agent_handled_seconds, rows.AgentRow, AgentReport, _COST,
-    fixed_groups=("day", "agent"),
+    fixed_groups=("day", "agent"), example=read_examples.agents_report,
 )  # fmt: skip
-CRM = Spec("crm", "crm", crm_queries.crm_metrics, rows.CrmRow, CrmReport, _CRM, rows.crm_row)
+CRM = Spec(
+    "crm", "crm", crm_queries.crm_metrics, rows.CrmRow, CrmReport, _CRM, rows.crm_row,
+    example=read_examples.crm_report,
+)  # fmt: skip
 PRESSURE = Spec(
     "crm", "contact-pressure", crm_queries.contact_pressure, rows.PressureRow, PressureReport,
-    ("day",), rows.pressure_row, fixed_groups=("day",),
+    ("day",), rows.pressure_row, fixed_groups=("day",), example=read_examples.pressure_report,
 )  # fmt: skip
 CEM = Spec(
     "cem", "cem", cem_queries.cem_metrics, rows.CemRow, CemReport, _CEM,
     example=read_examples.cem_report,
 )  # fmt: skip
 DETRACTORS = Spec(
-    "cem", "detractors", cem_queries.detractor_followups, rows.DetractorRow, DetractorReport, _CEM
-)
+    "cem", "detractors", cem_queries.detractor_followups, rows.DetractorRow, DetractorReport, _CEM,
+    example=read_examples.detractor_report,
+)  # fmt: skip
 INSIGHTS = Spec(
     "cem", "insights", cem_queries.insights, rows.InsightRow, InsightReport, _CEM,
     example=read_examples.insight_report,

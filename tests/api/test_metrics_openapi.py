@@ -18,6 +18,7 @@ def test_every_metric_endpoint_is_documented_for_analysts_as_json_and_csv(client
         assert {"200", "401", "403", "422", "503"} <= set(operation["responses"])
         content = operation["responses"]["200"]["content"]
         assert {"application/json", "text/csv"} <= set(content)
+        assert content["application/json"]["example"]["rows"]
         assert {"from", "to", "at"} <= {p["name"] for p in operation["parameters"]}
 
 
@@ -25,7 +26,11 @@ def test_every_metric_endpoint_is_documented_for_analysts_as_json_and_csv(client
     ("example", "report"),
     [
         (read_examples.cost_report, routes_metrics.CostReport),
+        (read_examples.agents_report, routes_metrics.AgentReport),
+        (read_examples.crm_report, routes_metrics.CrmReport),
+        (read_examples.pressure_report, routes_metrics.PressureReport),
         (read_examples.cem_report, routes_metrics.CemReport),
+        (read_examples.detractor_report, routes_metrics.DetractorReport),
         (read_examples.insight_report, routes_metrics.InsightReport),
     ],
 )
