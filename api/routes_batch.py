@@ -123,7 +123,7 @@ class BatchParser:
             return self._ndjson(raw)
         if is_json(content_type):
             return self._array(raw)
-        detail = f"send application/json (an array) or {NDJSON}, not {media or 'nothing'}"
+        detail = f"send application/json (an array) or {NDJSON}; got {media or 'no Content-Type'}"
         raise problem_error(415, "unsupported-media-type", detail)
 
     def _array(self, raw: bytes) -> list[Parsed]:
