@@ -120,23 +120,23 @@ def _arrays(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
 
 
 def _unnest(types: Sequence[str]) -> SQL:
-    return SQL("unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")")
+    return SQL("unnest(" + ", ".join(f"%b::{t}[]" for t in types) + ")")
 
 
 def _insert(
     cur: Cursor[Any], table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Row]
 ) -> None:
-    """One ``INSERT ... SELECT FROM unnest`` for all ``rows`` (missing keys are NULL)."""
+    """COPY ``rows`` into ``table`` (binary: the fastest way in; missing keys are NULL)."""
     if not rows:
         return
     names = [name for name, _ in columns]
-    statement = SQL("INSERT INTO {} ({}) SELECT * FROM {}").format(
-        Identifier(table),
-        SQL(", ").join(map(Identifier, names)),
-        _unnest([kind for _, kind in columns]),
+    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        Identifier(table), SQL(", ").join(map(Identifier, names))
     )
-    values = ([row.get(name) for name in names] for row in rows)
-    cur.execute(statement, _arrays(values, len(names)))
+    with cur.copy(statement) as copy:
+        copy.set_types([kind for _, kind in columns])
+        for row in rows:
+            copy.write_row([row.get(name) for name in names])
 
 
 def _touch_profiles(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
@@ -151,7 +151,7 @@ def _touch_profiles(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
         return
     cur.execute(
         "INSERT INTO customer_profile (customer_ref, first_position, last_position) "
-        "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+        "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::bigint[]) "
         "ON CONFLICT (customer_ref) DO UPDATE SET last_position = "
         "greatest(customer_profile.last_position, excluded.last_position)",
         _arrays(((ref, a, b) for ref, (a, b) in spans.items()), 3),
@@ -167,7 +167,7 @@ def _register(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
     if rows:
         cur.execute(
             "UPDATE customer_profile p SET registered = true, registered_at = u.at, "
-            "segment = u.segment FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) "
+            "segment = u.segment FROM unnest(%b::text[], %b::timestamptz[], %b::text[]) "
             "AS u(ref, at, segment) WHERE p.customer_ref = u.ref AND NOT p.registered",
             _arrays(rows.values(), 3),
         )
@@ -203,8 +203,8 @@ def _consent(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
         cur.execute(
             "INSERT INTO customer_consent AS c "
             "(customer_ref, channel, granted, occurred_at, position) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::boolean[], "
-            "%s::timestamptz[], %s::bigint[]) "
+            "SELECT * FROM unnest(%b::text[], %b::text[], %b::boolean[], "
+            "%b::timestamptz[], %b::bigint[]) "
             "ON CONFLICT (customer_ref, channel) DO UPDATE SET granted = excluded.granted, "
             "occurred_at = excluded.occurred_at, position = excluded.position "
             "WHERE (excluded.occurred_at, excluded.position) > (c.occurred_at, c.position)",
@@ -216,7 +216,7 @@ def _erase(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
     if items:
         cur.execute(
             "UPDATE customer_profile p SET erased_at = coalesce(p.erased_at, u.at) "
-            "FROM unnest(%s::text[], %s::timestamptz[]) AS u(ref, at) "
+            "FROM unnest(%b::text[], %b::timestamptz[]) AS u(ref, at) "
             "WHERE p.customer_ref = u.ref",
             _arrays(((i.customer_ref, i.fact.occurred_at) for i in items), 2),
         )
@@ -282,8 +282,8 @@ UPDATE customer_timeline t SET
     responses = t.responses + u.responses,
     conversions = t.conversions + u.conversions,
     conversion_value = t.conversion_value + u.conversion_value
-FROM unnest(%s::uuid[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[],
-            %s::integer[], %s::integer[], %s::numeric[])
+FROM unnest(%b::uuid[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::text[],
+            %b::integer[], %b::integer[], %b::numeric[])
     AS u(stream_id, delivered_at, bounced_at, first_response_at, first_response_how,
          responses, conversions, conversion_value)
 WHERE t.stream_id = u.stream_id

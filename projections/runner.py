@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -120,20 +121,17 @@ class ProjectionRunner:
         """
         positions = {name: self.position(name) for name in names}
         active = set(positions)
-        while active and not (stop is not None and stop.is_set()):
-            moved = False
-            for start, group in _groups(positions, active).items():
-                page = self._read(start, until)
-                if not page:
-                    active -= set(group)
-                    continue
-                for name in group:
-                    positions[name] = self._apply_or_isolate(name, start, page, isolate, active)
-                moved = True
-                if progress is not None:
-                    progress(page[-1].position)
-            if not moved:
-                break
+        with _Pages(self, until) as pages:
+            while active and not (stop is not None and stop.is_set()):
+                for start, group in _groups(positions, active).items():
+                    page = pages.get(start)
+                    if not page:
+                        active -= set(group)
+                        continue
+                    for name in group:
+                        positions[name] = self._apply_or_isolate(name, start, page, isolate, active)
+                    if progress is not None:
+                        progress(page[-1].position)
         return positions
 
     def _read(self, start: int, until: int | None) -> list[LoggedFact]:
@@ -244,6 +242,32 @@ class ProjectionRunner:
 def _conninfo(pool: ConnectionPool) -> str:
     conninfo = pool.conninfo
     return conninfo if isinstance(conninfo, str) else conninfo()
+
+
+class _Pages:
+    """Pages of the log; while one is applied, the next full one is read and decoded
+    in the background (the database works on the page meanwhile, so both cores help)."""
+
+    def __init__(self, runner: ProjectionRunner, until: int | None) -> None:
+        self.runner, self.until = runner, until
+        self.reader = ThreadPoolExecutor(1, thread_name_prefix="touchpoint-log-reader")
+        self.ahead: dict[int, Future[list[LoggedFact]]] = {}
+
+    def get(self, start: int) -> list[LoggedFact]:
+        """The page after ``start``; a page read ahead holds the facts logged by then."""
+        future = self.ahead.pop(start, None)
+        page = self.runner._read(start, self.until) if future is None else future.result()
+        if len(page) >= self.runner.page_size:  # a full page: more is probably waiting
+            following = page[-1].position
+            if following not in self.ahead:
+                self.ahead[following] = self.reader.submit(self.runner._read, following, self.until)
+        return page
+
+    def __enter__(self) -> _Pages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]:
