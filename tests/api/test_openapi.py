@@ -145,21 +145,12 @@ def _example_of(spec: dict, content: dict) -> bool:
     return bool(component.get("examples") or component.get("example"))
 
 
-# Metric reports still without an example (issue 4, metrics): remove them here once added.
-PENDING_EXAMPLES = {
-    ("GET", "/metrics/cost/agents"),
-    ("GET", "/metrics/crm"),
-    ("GET", "/metrics/crm/contact-pressure"),
-    ("GET", "/metrics/cem/detractors"),
-}
-
-
 def test_every_success_response_has_an_example(spec):
     without = []
     for method, path, operation in operations(spec):
         code, response = success(operation)
         for media, content in response.get("content", {}).items():
-            if not _example_of(spec, content) and (method, path) not in PENDING_EXAMPLES:
+            if not _example_of(spec, content):
                 without.append((method, path, code, media))
 
     assert without == [], without
