@@ -9,8 +9,7 @@ the view too). Every fact kind is applied with one SQL statement per page.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import Cursor
@@ -19,6 +18,7 @@ from psycopg.sql import SQL, Identifier
 from domain import facts as f
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
+from projections.customer_updates import arrays, correct_calls, follow_ups
 
 Row = dict[str, Any]
 
@@ -64,7 +64,7 @@ CALL_FIELDS = (
     "resolved",
     "transferred",
 )
-CORRECTABLE = tuple(name for name in CALL_FIELDS if name not in ("outcome", "wait_seconds"))
+FOLLOW_UPS = ("MailshotDelivered", "MailshotBounced", "MailshotResponded", "MailshotConverted")
 SURVEY_FIELDS = ("survey_kind", "nps", "csat", "effort", "comment", "about_kind", "about_id")
 
 
@@ -96,31 +96,13 @@ class CustomerView:
         _erase(cur, kinds["CustomerErased"])
         openings = kinds["CallRecorded"] + kinds["MailshotSent"] + kinds["SurveyReplied"]
         _insert(cur, "customer_timeline", TIMELINE_COLUMNS, [_timeline_row(i) for i in openings])
-        _correct_calls(cur, kinds["CallCorrected"])
-        follow_ups = (
-            "MailshotDelivered",
-            "MailshotBounced",
-            "MailshotResponded",
-            "MailshotConverted",
-        )
-        _follow_ups(cur, sorted((i for k in follow_ups for i in kinds[k]), key=_position))
+        correct_calls(cur, kinds["CallCorrected"])
+        later = [i for kind in FOLLOW_UPS for i in kinds[kind]]
+        follow_ups(cur, sorted(later, key=_position))
 
 
 def _position(item: LoggedFact) -> int:
     return item.position
-
-
-def _arrays(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
-    """Rows as columns (lists, which psycopg sends as arrays for ``unnest``)."""
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    return columns
-
-
-def _unnest(types: Sequence[str]) -> SQL:
-    return SQL("unnest(" + ", ".join(f"%b::{t}[]" for t in types) + ")")
 
 
 def _insert(
@@ -154,7 +136,7 @@ def _touch_profiles(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
         "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::bigint[]) "
         "ON CONFLICT (customer_ref) DO UPDATE SET last_position = "
         "greatest(customer_profile.last_position, excluded.last_position)",
-        _arrays(((ref, a, b) for ref, (a, b) in spans.items()), 3),
+        arrays(((ref, a, b) for ref, (a, b) in spans.items()), 3),
     )
 
 
@@ -169,7 +151,7 @@ def _register(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
             "UPDATE customer_profile p SET registered = true, registered_at = u.at, "
             "segment = u.segment FROM unnest(%b::text[], %b::timestamptz[], %b::text[]) "
             "AS u(ref, at, segment) WHERE p.customer_ref = u.ref AND NOT p.registered",
-            _arrays(rows.values(), 3),
+            arrays(rows.values(), 3),
         )
 
 
@@ -208,7 +190,7 @@ def _consent(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
             "ON CONFLICT (customer_ref, channel) DO UPDATE SET granted = excluded.granted, "
             "occurred_at = excluded.occurred_at, position = excluded.position "
             "WHERE (excluded.occurred_at, excluded.position) > (c.occurred_at, c.position)",
-            _arrays(latest.values(), 5),
+            arrays(latest.values(), 5),
         )
 
 
@@ -218,7 +200,7 @@ def _erase(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
             "UPDATE customer_profile p SET erased_at = coalesce(p.erased_at, u.at) "
             "FROM unnest(%b::text[], %b::timestamptz[]) AS u(ref, at) "
             "WHERE p.customer_ref = u.ref",
-            _arrays(((i.customer_ref, i.fact.occurred_at) for i in items), 2),
+            arrays(((i.customer_ref, i.fact.occurred_at) for i in items), 2),
         )
 
 
@@ -242,103 +224,3 @@ def _timeline_row(item: LoggedFact) -> Row:
     assert isinstance(fact, f.SurveyReplied)
     row |= {"kind": "survey", "channel": "survey"}
     return row | {name: getattr(fact, name) for name in SURVEY_FIELDS}
-
-
-def _correct_calls(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
-    """Merge a page's corrections per call in log order, then one UPDATE."""
-    merged: dict[Any, Row] = {}
-    for item in items:
-        amended = {n: v for n in CORRECTABLE if (v := getattr(item.fact, n)) is not None}
-        current = merged.setdefault(item.stream_id, {"stream_id": item.stream_id, "n": 0})
-        current |= amended
-        current["n"] += 1
-    if not merged:
-        return
-    types = dict(TIMELINE_COLUMNS)
-    sets = [SQL("{0} = coalesce(u.{0}, t.{0})").format(Identifier(n)) for n in CORRECTABLE]
-    statement = SQL(
-        "UPDATE customer_timeline t SET {}, corrections = t.corrections + u.n "
-        "FROM {} AS u(stream_id, n, {}) WHERE t.stream_id = u.stream_id"
-    ).format(
-        SQL(", ").join(sets),
-        _unnest(["uuid", "integer", *(types[n] for n in CORRECTABLE)]),
-        SQL(", ").join(map(Identifier, CORRECTABLE)),
-    )
-    names = ("stream_id", "n", *CORRECTABLE)
-    cur.execute(
-        statement, _arrays(([r.get(n) for n in names] for r in merged.values()), len(names))
-    )
-
-
-_FOLLOW_UP_SQL = """
-UPDATE customer_timeline t SET
-    delivered_at = least(t.delivered_at, u.delivered_at),
-    bounced_at = least(t.bounced_at, u.bounced_at),
-    first_response_how = CASE
-        WHEN u.first_response_at IS NOT NULL
-             AND (t.first_response_at IS NULL OR u.first_response_at < t.first_response_at)
-        THEN u.first_response_how ELSE t.first_response_how END,
-    first_response_at = least(t.first_response_at, u.first_response_at),
-    responses = t.responses + u.responses,
-    conversions = t.conversions + u.conversions,
-    conversion_value = t.conversion_value + u.conversion_value
-FROM unnest(%b::uuid[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::text[],
-            %b::integer[], %b::integer[], %b::numeric[])
-    AS u(stream_id, delivered_at, bounced_at, first_response_at, first_response_how,
-         responses, conversions, conversion_value)
-WHERE t.stream_id = u.stream_id
-"""
-_FOLLOW_UP_NAMES = (
-    "stream_id",
-    "delivered_at",
-    "bounced_at",
-    "first_response_at",
-    "first_response_how",
-    "responses",
-    "conversions",
-    "conversion_value",
-)
-
-
-def _follow_ups(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
-    """Delivery, bounce, response, conversion per mailshot, summed over the page.
-
-    A held-back recipient has no timeline row (nothing was sent), so its
-    follow-ups match no row and change nothing.
-    """
-    sums: dict[Any, Row] = {}
-    for item in items:
-        row = sums.setdefault(item.stream_id, _empty_follow_up(item))
-        _add_follow_up(row, item.fact)
-    if sums:
-        rows = ([r[n] for n in _FOLLOW_UP_NAMES] for r in sums.values())
-        cur.execute(_FOLLOW_UP_SQL, _arrays(rows, len(_FOLLOW_UP_NAMES)))
-
-
-def _empty_follow_up(item: LoggedFact) -> Row:
-    row: Row = dict.fromkeys(_FOLLOW_UP_NAMES)
-    return row | {
-        "stream_id": item.stream_id,
-        "responses": 0,
-        "conversions": 0,
-        "conversion_value": Decimal(0),
-    }
-
-
-def _earliest(current: Any, new: Any) -> Any:
-    return new if current is None or new < current else current
-
-
-def _add_follow_up(row: Row, fact: f.Fact) -> None:
-    at = fact.occurred_at
-    if isinstance(fact, f.MailshotDelivered):
-        row["delivered_at"] = _earliest(row["delivered_at"], at)
-    elif isinstance(fact, f.MailshotBounced):
-        row["bounced_at"] = _earliest(row["bounced_at"], at)
-    elif isinstance(fact, f.MailshotResponded):
-        if row["first_response_at"] is None or at < row["first_response_at"]:
-            row["first_response_at"], row["first_response_how"] = at, fact.how
-        row["responses"] += 1
-    elif isinstance(fact, f.MailshotConverted):
-        row["conversions"] += 1
-        row["conversion_value"] += fact.value

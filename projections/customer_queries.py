@@ -1,4 +1,4 @@
-"""Reading the single customer view: the profile an agent desktop shows, and the timeline.
+"""Reading the single customer view: the profile an agent desktop shows (and the timeline).
 
 Windows ("the last 7 days") are computed here, relative to ``at`` (default now),
 from stored rows, so a past answer is reproduced by passing the same ``at``.
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from psycopg import Connection
-from psycopg.rows import dict_row
 
-from domain.ports import Keyring, KeyVault
+from domain.ports import KeyVault
 from projections.config import ViewConfig
 from projections.customer_models import (
     CallingReason,
@@ -24,44 +23,26 @@ from projections.customer_models import (
     Consent,
     CustomerProfile,
     DetractorReply,
-    Interaction,
     NpsReading,
-    PersonalState,
-    TimelinePage,
     interaction,
     nps_category,
 )
+from projections.customer_timeline import (
+    LAST_INTERACTIONS,
+    ORDER_NEWEST,
+    Opener,
+    UnknownCursor,
+    all_rows,
+    one,
+    page_of,
+    timeline,
+)
 
-LAST_INTERACTIONS = 50
+__all__ = ["UnknownCursor", "customer_profile", "timeline"]
 RECENT_OUTBOUND = timedelta(days=14)
 PRESSURE_WINDOW = timedelta(days=30)
 MAX_CALLING_REASONS = 20
 CHANNELS = ("phone", "post", "email", "sms", "survey")
-
-
-class UnknownCursor(ValueError):
-    """A timeline cursor that is not the position of one of this customer's rows."""
-
-
-class _Opener:
-    """Decrypts one customer's personal fields, remembering if they were erased."""
-
-    def __init__(self, vault: KeyVault | None, ref: str, erased: bool) -> None:
-        self.ref = ref
-        self.keyring: Keyring | None = None
-        self.state: PersonalState = "withheld" if vault is None else "visible"
-        if erased and vault is not None:
-            self.state = "erased"
-        elif vault is not None:
-            self.keyring = vault.keyring([ref], create=False)
-
-    def open(self, sealed: str | None) -> str | None:
-        if sealed is None or self.keyring is None:
-            return None
-        plaintext = self.keyring.open(self.ref, sealed)
-        if plaintext is None:  # key destroyed: erased, even before CustomerErased lands
-            self.state = "erased"
-        return plaintext
 
 
 def customer_profile(
@@ -76,13 +57,13 @@ def customer_profile(
     ``vault`` opens personal fields (``None``: withheld, for roles that may not see them).
     """
     at = at or datetime.now(UTC)
-    profile = _one(conn, "SELECT * FROM customer_profile WHERE customer_ref = %s", (ref,))
+    profile = one(conn, "SELECT * FROM customer_profile WHERE customer_ref = %s", (ref,))
     if profile is None:
         return None
-    opener = _Opener(vault, ref, erased=profile["erased_at"] is not None)
+    opener = Opener(vault, ref, erased=profile["erased_at"] is not None)
     details = {k: opener.open(v) for k, v in _latest_details(conn, ref).items()}
     figures = _figures(conn, ref, at, config)
-    recent = _page(conn, opener, ref, cursor=None, direction="before", limit=LAST_INTERACTIONS)
+    recent = page_of(conn, opener, ref, cursor=None, direction="before", limit=LAST_INTERACTIONS)
     return CustomerProfile(
         customer_ref=ref,
         at=at,
@@ -110,97 +91,8 @@ def customer_profile(
     )
 
 
-def timeline(
-    conn: Connection[Any],
-    vault: KeyVault | None,
-    ref: str,
-    *,
-    before: int | None = None,
-    after: int | None = None,
-    limit: int = LAST_INTERACTIONS,
-) -> TimelinePage:
-    """One page of ``ref``'s interactions, newest first (by occurred_at, then position).
-
-    ``before``/``after`` are cursors: the position of a row already shown; the page
-    holds the rows older (``before``) or newer (``after``) than it.
-    """
-    profile = _one(conn, "SELECT erased_at FROM customer_profile WHERE customer_ref = %s", (ref,))
-    opener = _Opener(vault, ref, erased=profile is not None and profile["erased_at"] is not None)
-    if after is not None:
-        rows = _page(conn, opener, ref, cursor=after, direction="after", limit=limit + 1)
-        more = len(rows) > limit
-        items = rows[1:] if more else rows  # the extra row is the newest one
-        older, newer = True, more
-    else:
-        rows = _page(conn, opener, ref, cursor=before, direction="before", limit=limit + 1)
-        items = rows[:limit]
-        older, newer = len(rows) > limit, before is not None
-    return TimelinePage(
-        customer_ref=ref,
-        items=items,
-        older=items[-1].position if items and older else None,
-        newer=items[0].position if items and newer else None,
-        personal_data=opener.state,
-    )
-
-
-_COLUMNS = "t.*"
-_ORDER_NEWEST = "ORDER BY t.occurred_at DESC, t.position DESC"
-
-
-def _page(
-    conn: Connection[Any],
-    opener: _Opener,
-    ref: str,
-    *,
-    cursor: int | None,
-    direction: Literal["before", "after"],
-    limit: int,
-) -> list[Interaction]:
-    keyset = ""
-    if cursor is not None:
-        _check_cursor(conn, ref, cursor)
-        sign = "<" if direction == "before" else ">"
-        keyset = (
-            f"AND (t.occurred_at, t.position) {sign} (SELECT occurred_at, position "
-            "FROM customer_timeline WHERE position = %(cursor)s)"
-        )
-    order = _ORDER_NEWEST if direction == "before" else "ORDER BY t.occurred_at, t.position"
-    rows = _all(
-        conn,
-        f"SELECT {_COLUMNS} FROM customer_timeline t WHERE t.customer_ref = %(ref)s "
-        f"{keyset} {order} LIMIT %(limit)s",
-        {"ref": ref, "cursor": cursor, "limit": limit},
-    )
-    items = [interaction(row, opener.open) for row in rows]
-    return items if direction == "before" else items[::-1]
-
-
-def _check_cursor(conn: Connection[Any], ref: str, cursor: int) -> None:
-    row = _one(
-        conn,
-        "SELECT 1 AS found FROM customer_timeline WHERE position = %s AND customer_ref = %s",
-        (cursor, ref),
-    )
-    if row is None:
-        msg = f"position {cursor} is not an interaction of customer {ref}"
-        raise UnknownCursor(msg)
-
-
-def _one(conn: Connection[Any], sql: str, params: Any) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()
-
-
-def _all(conn: Connection[Any], sql: str, params: Any) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
 def _view_position(conn: Connection[Any]) -> int:
-    row = _one(conn, "SELECT position FROM view_tracking WHERE view_name = 'customer'", ())
+    row = one(conn, "SELECT position FROM view_tracking WHERE view_name = 'customer'", ())
     return 0 if row is None else int(row["position"])
 
 
@@ -212,13 +104,13 @@ def _latest_details(conn: Connection[Any], ref: str) -> dict[str, str | None]:
     )
     fields = ("name", "email", "phone")
     sql = "SELECT " + ", ".join(latest.format(name) for name in fields)
-    row = _one(conn, sql, {"ref": ref})
+    row = one(conn, sql, {"ref": ref})
     assert row is not None
     return {name: row[name] for name in fields}
 
 
 def _consent(conn: Connection[Any], ref: str) -> dict[str, Consent]:
-    rows = _all(
+    rows = all_rows(
         conn,
         "SELECT channel, granted, occurred_at FROM customer_consent WHERE customer_ref = %s "
         "ORDER BY channel",
@@ -248,14 +140,14 @@ FROM customer_timeline WHERE customer_ref = %(ref)s
 def _figures(conn: Connection[Any], ref: str, at: datetime, config: ViewConfig) -> dict[str, Any]:
     params = {"ref": ref, "at": at, "pressure": PRESSURE_WINDOW}
     params["repeat"] = timedelta(days=config.repeat_window_days)
-    row = _one(conn, _FIGURES, params)
+    row = one(conn, _FIGURES, params)
     assert row is not None
     return row
 
 
 def _handled_cost(conn: Connection[Any], ref: str, config: ViewConfig) -> Decimal:
     """Handled seconds x the queue's rate + the fixed cost, over answered calls."""
-    rows = _all(
+    rows = all_rows(
         conn,
         "SELECT queue, count(*) AS answered, sum(handled_seconds) AS handled "
         "FROM customer_timeline WHERE customer_ref = %s AND kind = 'call' "
@@ -270,7 +162,7 @@ def _handled_cost(conn: Connection[Any], ref: str, config: ViewConfig) -> Decima
 
 
 def _latest_nps(conn: Connection[Any], ref: str) -> NpsReading | None:
-    row = _one(
+    row = one(
         conn,
         "SELECT position, occurred_at, nps FROM customer_timeline WHERE customer_ref = %s "
         "AND kind = 'survey' AND nps IS NOT NULL ORDER BY occurred_at DESC, position DESC "
@@ -305,7 +197,7 @@ def _unfollowed_detractors(
 ) -> list[DetractorReply]:
     """Detractor replies not (yet) followed by a mailshot or an answered call in the loop."""
     loop = timedelta(hours=config.closed_loop_hours)
-    rows = _all(conn, _UNFOLLOWED, {"ref": ref, "at": at, "loop": loop})
+    rows = all_rows(conn, _UNFOLLOWED, {"ref": ref, "at": at, "loop": loop})
     return [
         DetractorReply(
             position=r["position"],
@@ -334,21 +226,21 @@ def _repeat_contact(conn: Connection[Any], ref: str, at: datetime, config: ViewC
     """A call in the last W days is a repeat under the FCR rule (same reason, within W
     of an earlier answered call)."""
     params = {"ref": ref, "at": at, "w": timedelta(days=config.repeat_window_days)}
-    row = _one(conn, _REPEAT, params)
+    row = one(conn, _REPEAT, params)
     return row is not None and bool(row["repeat"])
 
 
 _WHY = f"""
-SELECT {_COLUMNS} FROM customer_timeline t
+SELECT t.* FROM customer_timeline t
 WHERE t.customer_ref = %(ref)s AND t.occurred_at <= %(at)s
   AND ((t.kind = 'mailshot' AND t.occurred_at >= %(at)s - %(recent)s)
        OR (t.kind = 'call' AND NOT t.resolved))
-{_ORDER_NEWEST} LIMIT %(limit)s
+{ORDER_NEWEST} LIMIT %(limit)s
 """
 
 
 def _why_calling(
-    conn: Connection[Any], opener: _Opener, ref: str, at: datetime
+    conn: Connection[Any], opener: Opener, ref: str, at: datetime
 ) -> list[CallingReason]:
     """Mailshots sent in the last 14 days and unresolved calls, newest first."""
     params = {"ref": ref, "at": at, "recent": RECENT_OUTBOUND, "limit": MAX_CALLING_REASONS}
@@ -357,5 +249,5 @@ def _why_calling(
             because="recent_outbound" if row["kind"] == "mailshot" else "unresolved_call",
             interaction=interaction(row, opener.open),
         )
-        for row in _all(conn, _WHY, params)
+        for row in all_rows(conn, _WHY, params)
     ]
