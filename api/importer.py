@@ -9,7 +9,6 @@ same file records nothing new: the ledger reports the second run as duplicates.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, BinaryIO
 
 from pydantic import TypeAdapter, ValidationError
 
+from api.bodies import BadJson, parse_json
 from domain import errors
 from domain.commands import AnyCommand, Command
 from domain.ledger import Ledger
@@ -131,27 +131,16 @@ class LineParser:
         self.adapter: TypeAdapter[Command] = TypeAdapter(AnyCommand)
 
     def parse(self, raw: bytes) -> Command:
-        text = _decode(raw.rstrip(b"\r\n"))
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BadLine(f"invalid JSON: {error.msg} at column {error.colno}") from error
+            value = parse_json(raw.rstrip(b"\r\n"))
+        except BadJson as error:
+            raise BadLine(error.reason) from error
         if not isinstance(value, dict):
             raise BadLine(f"a line must be a JSON object, not {type(value).__name__}")
         try:
             return self.adapter.validate_python(value)
         except ValidationError as error:
             raise BadLine(_validation_reason(error)) from error
-
-
-def _decode(raw: bytes) -> str:
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise BadLine(f"NUL byte at byte {nul + 1}")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadLine(f"invalid UTF-8 at byte {error.start + 1}") from error
 
 
 def _validation_reason(error: ValidationError) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from domain import ids
 
@@ -21,11 +21,9 @@ Text = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$"),
 ]
-FreeText = Annotated[
-    str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
-]
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, allow_inf_nan=False)]
-Seconds = int
+Seconds = Annotated[int, Strict()]  # refuse true/false and 1.5 as durations
 Channel = Literal["post", "email", "sms"]
 ConsentChannel = Literal["post", "email", "sms", "phone"]
 # What json.dumps(..., sort_keys=True, separators=(",", ":")) uses, made once:

@@ -76,7 +76,7 @@ GOOD = {
 LATIN1 = b'{"kind": "call_recorded", "queue": "caf\xe9"}'
 WITH_NUL = b'{"kind": "call_recorded",\x00 "queue": "x"}'
 BAD = {
-    6: (b'{"kind": "call_recorded", "source": ', "invalid JSON: Expecting value at column 37"),
+    6: (b'{"kind": "call_recorded", "source": ', "invalid JSON: EOF while parsing a value"),
     7: (LATIN1, f"invalid UTF-8 at byte {LATIN1.index(0xE9) + 1}"),
     8: (WITH_NUL, f"NUL byte at byte {WITH_NUL.index(0) + 1}"),
     9: (
@@ -219,3 +219,15 @@ def test_an_overlong_line_is_refused_and_the_next_line_still_read(services):
         (1, f"line longer than {MAX_LINE_BYTES} bytes")
     ]
     assert report.recorded == 1
+
+
+def test_a_nesting_bomb_and_a_huge_number_are_refused_lines_not_crashes(database_url, tmp_path):
+    """Hostile lines are reported with their number; the good line is still recorded."""
+    bomb = b"[" * 100_000 + b"]" * 100_000
+    huge = b'{"kind": "call_recorded", "wait_seconds": ' + b"9" * 5000 + b"}"
+    path = tmp_path / "hostile.ndjson"
+    path.write_bytes(b"\n".join([bomb, huge, GOOD[3]]) + b"\n")
+    result = _invoke(database_url, path)
+    assert result.exit_code == 1, result.output
+    assert _count(result.stdout, "recorded") == 1
+    assert sorted(_refused_rows(result.stdout)) == [1, 2]

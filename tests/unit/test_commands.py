@@ -180,3 +180,10 @@ def test_follow_ups_and_corrections_belong_to_the_stream_they_name():
         == b.customer().stream_id()
         == _uuid5("customer", "touchpoint", "C1")
     )
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "12"])
+def test_a_duration_must_be_a_json_integer_not_a_boolean_float_or_string(value):
+    data = b.call().model_dump(mode="json") | {"wait_seconds": value}
+    with pytest.raises(ValidationError):
+        c.RecordCall.model_validate(data)
