@@ -250,7 +250,7 @@ class _Pages:
 
     def __init__(self, runner: ProjectionRunner, until: int | None) -> None:
         self.runner, self.until = runner, until
-        self.reader = ThreadPoolExecutor(1, thread_name_prefix="touchpoint-log-reader")
+        self.reader: ThreadPoolExecutor | None = None  # started at the first full page
         self.ahead: dict[int, Future[list[LoggedFact]]] = {}
 
     def get(self, start: int) -> list[LoggedFact]:
@@ -260,6 +260,7 @@ class _Pages:
         if len(page) >= self.runner.page_size:  # a full page: more is probably waiting
             following = page[-1].position
             if following not in self.ahead:
+                self.reader = self.reader or ThreadPoolExecutor(1, "touchpoint-log-reader")
                 self.ahead[following] = self.reader.submit(self.runner._read, following, self.until)
         return page
 
@@ -267,7 +268,8 @@ class _Pages:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.reader.shutdown(wait=True, cancel_futures=True)
+        if self.reader is not None:
+            self.reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]:
