@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from projections.config import ViewConfig
 from projections.runner import ProjectionRunner
+from projections.service import start_projectors
 from tests import builders as b
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -213,3 +215,16 @@ def _terminate_other_backends(services) -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def test_started_projectors_follow_the_log_in_the_background_until_stopped(services):
+    handle = start_projectors(services, ViewConfig(), names=["customer"], poll_seconds=0.2)
+    try:
+        [position] = record_calls(services, 1)
+        assert wait_until(lambda: handle.runner.position("customer") == position)
+    finally:
+        handle.stop()
+    assert not handle.running
+    with services.key_pool.connection() as conn:
+        row = conn.execute("SELECT count(*) FROM customer_timeline").fetchone()
+    assert row[0] == 1
