@@ -126,7 +126,7 @@ def test_several_bad_fields_are_each_named(client, role_headers, log_rows):
     named = {p["name"]: p["type"] for p in response.json()["invalid_params"]}
     assert named == {
         "outcome": "literal_error",
-        "wait_seconds": "int_parsing",
+        "wait_seconds": "int_type",
         "colour": "extra_forbidden",
     }
     assert log_rows() == (0, 0)
