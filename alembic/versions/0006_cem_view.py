@@ -76,6 +76,7 @@ CREATE TABLE cem_replies (
     effort smallint,
     about_kind text,
     about_id uuid,
+    call_at timestamptz,
     queue text,
     agent_id text,
     reason text,
@@ -94,6 +95,7 @@ COMMENT ON TABLE cem_replies IS
 COMMENT ON COLUMN cem_replies.position IS 'Log position of the SurveyReplied fact';
 COMMENT ON COLUMN cem_replies.day IS 'Day of occurred_at in the configured time zone';
 COMMENT ON COLUMN cem_replies.about_kind IS 'call, mailshot or NULL (what the reply is about)';
+COMMENT ON COLUMN cem_replies.call_at IS 'occurred_at of the surveyed call (NULL if not about a call)';
 COMMENT ON COLUMN cem_replies.queue IS 'Queue of the surveyed call (NULL if not about a call)';
 COMMENT ON COLUMN cem_replies.handle_time_band IS
     'Surveyed call handled seconds h: <3 (h<180), 3-6 (180<=h<360), 6-10 (360<=h<=600), >10 (h>600)';
