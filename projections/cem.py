@@ -44,8 +44,8 @@ class _Page:
     corrections: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     mailshots: list[Row] = field(default_factory=list)
     replies: list[Row] = field(default_factory=list)
-    # (kind, customer_ref, at): see cem_sql.FIND_AFFECTED
-    triggers: list[tuple[str, str, Any]] = field(default_factory=list)
+    # (kind, customer_ref, at, call_id): see cem_sql.FIND_AFFECTED
+    triggers: list[Row] = field(default_factory=list)
 
     def add(self, item: LoggedFact) -> None:
         fact, position = item.fact, item.position
@@ -57,11 +57,12 @@ class _Page:
         elif isinstance(fact, f.MailshotSent):
             row = (fact.originator_id, fact.customer_ref, fact.occurred_at, position)
             self.mailshots.append(row)
-            self.triggers.append(("send", fact.customer_ref, fact.occurred_at))
+            self.triggers.append(("send", fact.customer_ref, fact.occurred_at, None))
         elif isinstance(fact, f.SurveyReplied):
             self.replies.append(_reply_row(fact, position, self.zone))
         elif isinstance(fact, f.CustomerRegistered):
             self.customers.append((fact.customer_ref, fact.segment, position))
+            self.triggers.append(("registered", fact.customer_ref, None, None))
 
     def _call(self, fact: f.CallRecorded, position: int) -> None:
         answered = fact.outcome == "answered"
@@ -71,7 +72,7 @@ class _Page:
              fact.after_call_work_seconds, position)
         )  # fmt: skip
         if answered:  # only answered calls close loops or make later calls repeats
-            self.triggers.append(("call", fact.customer_ref, fact.occurred_at))
+            self.triggers.append(("call", fact.customer_ref, fact.occurred_at, None))
 
 
 def _reply_row(fact: f.SurveyReplied, position: int, zone: ZoneInfo) -> Row:
@@ -112,16 +113,10 @@ class CemView:
     def _affected(self, cur: Cursor[Any], rows: _Page) -> set[UUID]:
         """The page's new replies and the stored replies its facts may re-attribute."""
         affected = {row[0] for row in rows.replies}
-        if rows.triggers or rows.corrections or rows.customers:
-            columns = [list(c) for c in zip(*rows.triggers, strict=True)] or [[], [], []]
-            kind, customer, at = columns
-            cur.execute(
-                sql.FIND_AFFECTED,
-                {"kind": kind, "customer": customer, "at": at}
-                | {"corrected": list(rows.corrections)}
-                | {"registered": [row[0] for row in rows.customers]}
-                | self.windows,
-            )
+        if rows.triggers:
+            kind, customer, at, call = (list(c) for c in zip(*rows.triggers, strict=True))
+            params = {"kind": kind, "customer": customer, "at": at, "call": call}
+            cur.execute(sql.FIND_AFFECTED, params | self.windows)
             affected.update(row[0] for row in cur.fetchall())
         return affected
 
@@ -135,10 +130,10 @@ def _copy(cur: Cursor[Any], table: str, rows: list[Row]) -> None:
 
 
 def _correct_calls(cur: Cursor[Any], rows: _Page) -> None:
-    """Apply the page's corrections (later fields win); a reason change is a trigger."""
+    """Apply the page's corrections (later fields win); each corrected call is a trigger."""
     if not rows.corrections:
         return
     ids = list(rows.corrections)
     amended = [[rows.corrections[i].get(name) for i in ids] for name in _CORRECTABLE]
     cur.execute(sql.CORRECT_CALLS, [ids, *amended])
-    rows.triggers += [(kind, who, at) for kind, who, at, moved in cur.fetchall() if moved]
+    rows.triggers += cur.fetchall()

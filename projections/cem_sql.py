@@ -23,8 +23,7 @@ COLUMNS = {
     "effort, about_kind, about_id",
 }
 
-# Returns, per corrected answered call whose reason was given, what may make later
-# calls of that customer (non-)repeats.
+# Returns each corrected call as a trigger of FIND_AFFECTED.
 CORRECT_CALLS = """
 UPDATE cem_calls c SET queue = coalesce(u.queue, c.queue),
     agent_id = coalesce(u.agent_id, c.agent_id), reason = coalesce(u.reason, c.reason),
@@ -34,27 +33,35 @@ UPDATE cem_calls c SET queue = coalesce(u.queue, c.queue),
 FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::int[], %s::int[], %s::int[])
     AS u(call_id, queue, agent_id, reason, talk, hold, acw)
 WHERE c.call_id = u.call_id
-RETURNING 'reason', c.customer_ref, c.occurred_at, c.answered AND u.reason IS NOT NULL
+RETURNING 'fixed', c.customer_ref, c.occurred_at, c.call_id
 """
 
-# Replies an earlier page's attribution may no longer fit. All replies of the page's
-# customers come from one index scan, then each trigger keeps the ones it can change:
-# a send their pressure (sent in the 30 days up to the reply) or a detractor's
-# follow-up (within 48 h after it); a new answered call a detractor's follow-up or the
-# repeat flag of a later surveyed call within W; a reason correction that repeat flag.
-# (A reply's customer is its call's customer: the domain refuses anything else.)
+# Replies an earlier page's attribution may no longer fit. Every trigger concerns one
+# customer, so each customer of the page is probed once through the index (by
+# construction: a lateral subquery ending in OFFSET 0 cannot be flattened into a join
+# that scans the whole table, which stale estimates during a rebuild would choose);
+# then each trigger keeps the replies it can change: a send their pressure (sent in
+# the 30 days up to the reply) or a detractor's follow-up (within 48 h after it); a new
+# answered call a detractor's follow-up or the repeat flag of a later surveyed call
+# within W; a corrected call its own replies and (its reason) later calls' repeat
+# flags; a registration the segment. A reply's customer is its call's customer (the
+# domain refuses anything else), so the repeat flags are found among the same replies.
 _AFFECTED = """
-SELECT r.reply_id FROM cem_replies r
-JOIN unnest(%(kind)s::text[], %(customer)s::text[], %(at)s::timestamptz[])
-    AS t(kind, customer_ref, at) ON t.customer_ref = r.customer_ref
-WHERE r.customer_ref = ANY(%(customer)s::text[]) AND CASE t.kind
+WITH t AS (SELECT * FROM unnest(%(kind)s::text[], %(customer)s::text[],
+        %(at)s::timestamptz[], %(call)s::uuid[]) AS t(kind, customer_ref, at, call_id))
+SELECT DISTINCT r.reply_id
+FROM (SELECT DISTINCT customer_ref FROM t) AS c
+CROSS JOIN LATERAL (SELECT r.reply_id, r.occurred_at, r.nps, r.call_at, r.about_id
+    FROM cem_replies r WHERE r.customer_ref = c.customer_ref OFFSET 0) AS r
+JOIN t ON t.customer_ref = c.customer_ref
+WHERE CASE t.kind
     WHEN 'send' THEN r.occurred_at BETWEEN t.at AND t.at + {pressure}
         OR (r.nps <= 6 AND r.occurred_at BETWEEN t.at - {loop} AND t.at)
     WHEN 'call' THEN (r.call_at > t.at AND r.call_at <= t.at + {repeat})
         OR (r.nps <= 6 AND r.occurred_at BETWEEN t.at - {loop} AND t.at)
-    ELSE r.call_at > t.at AND r.call_at <= t.at + {repeat} END
-UNION SELECT reply_id FROM cem_replies WHERE about_id = ANY(%(corrected)s::uuid[])
-UNION SELECT reply_id FROM cem_replies WHERE customer_ref = ANY(%(registered)s::text[])
+    WHEN 'fixed' THEN r.about_id = t.call_id
+        OR (r.call_at > t.at AND r.call_at <= t.at + {repeat})
+    ELSE true END
 """
 _FRESH = """
 WITH fresh AS (SELECT r.reply_id, r.day, r.survey_kind, r.nps, r.csat, r.effort, r.attributed,
