@@ -51,4 +51,9 @@ def project_until_stopped(settings: Settings, names: Sequence[str] = VIEW_NAMES)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
     with running(settings) as services:
-        runner_for(services, names).run(stop)
+        handle = start_projectors(
+            services, view_config(settings), settings.projection_page_size, names
+        )
+        while not stop.wait(1.0) and handle.running:
+            pass
+        handle.stop()

@@ -128,8 +128,8 @@ class ProjectionRunner:
                     if not page:
                         active -= set(group)
                         continue
-                    for name in group:
-                        positions[name] = self._apply_or_isolate(name, start, page, isolate, active)
+                    for name, outcome in pages.apply(group, start, page).items():
+                        positions[name] = self._settle(name, start, outcome, isolate, active)
                     if progress is not None:
                         progress(page[-1].position)
         return positions
@@ -138,22 +138,25 @@ class ProjectionRunner:
         page = self.ledger.read_log(start, self.page_size)
         return page if until is None else [item for item in page if item.position <= until]
 
-    def _apply_or_isolate(
-        self, name: str, start: int, page: Sequence[LoggedFact], isolate: bool, active: set[str]
-    ) -> int:
+    def _try_apply(self, name: str, start: int, page: Sequence[LoggedFact]) -> int | Exception:
         try:
-            position = self._apply_page(self.views[name], start, page)
-        except CONNECTION_ERRORS:
-            raise
-        except Exception:
-            if not isolate:
-                raise
-            log.exception("view %s failed to apply facts after position %d", name, start)
-            self._mark_sick(name)
-            active.discard(name)
-            return start
-        self._sick.pop(name, None)
-        return position
+            return self._apply_page(self.views[name], start, page)
+        except Exception as error:  # handed to _settle, in the caller's thread
+            return error
+
+    def _settle(
+        self, name: str, start: int, outcome: int | Exception, isolate: bool, active: set[str]
+    ) -> int:
+        """The view's new position; a failure is raised, or with ``isolate`` logged."""
+        if not isinstance(outcome, Exception):
+            self._sick.pop(name, None)
+            return outcome
+        if isinstance(outcome, CONNECTION_ERRORS) or not isolate:
+            raise outcome
+        log.error("view %s failed to apply facts after position %d", name, start, exc_info=outcome)
+        self._mark_sick(name)
+        active.discard(name)
+        return start
 
     def _apply_page(self, view: View, expected: int, page: Sequence[LoggedFact]) -> int:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
@@ -231,7 +234,7 @@ class ProjectionRunner:
 
     def _follow(self, stop: threading.Event, poll_seconds: float, backoff: Backoff) -> None:
         # A connection of its own: a LISTEN must not leak into pooled connections.
-        with psycopg.connect(_conninfo(self.pool), autocommit=True) as listener:
+        with psycopg.connect(conninfo(self.pool), autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(CHANNEL)))
             while not stop.is_set():
                 self.catch_up_many(self._healthy(), stop=stop, isolate=True)
@@ -239,7 +242,8 @@ class ProjectionRunner:
                 _wait_for_notify(listener, poll_seconds)
 
 
-def _conninfo(pool: ConnectionPool) -> str:
+def conninfo(pool: ConnectionPool) -> str:
+    """The connection string of ``pool`` (which may hold a function giving it)."""
     conninfo = pool.conninfo
     return conninfo if isinstance(conninfo, str) else conninfo()
 
@@ -251,6 +255,7 @@ class _Pages:
     def __init__(self, runner: ProjectionRunner, until: int | None) -> None:
         self.runner, self.until = runner, until
         self.reader: ThreadPoolExecutor | None = None  # started at the first full page
+        self.appliers: ThreadPoolExecutor | None = None  # started when views share a page
         self.ahead: dict[int, Future[list[LoggedFact]]] = {}
 
     def get(self, start: int) -> list[LoggedFact]:
@@ -264,12 +269,25 @@ class _Pages:
                 self.ahead[following] = self.reader.submit(self.runner._read, following, self.until)
         return page
 
+    def apply(
+        self, names: list[str], start: int, page: list[LoggedFact]
+    ) -> dict[str, int | Exception]:
+        """Apply ``page`` to each view, each in its own transaction, concurrently when several
+        (while one view's SQL runs in the database, another's rows are built here)."""
+        if len(names) == 1:
+            return {names[0]: self.runner._try_apply(names[0], start, page)}
+        if self.appliers is None:
+            self.appliers = ThreadPoolExecutor(len(self.runner.views), "touchpoint-projector")
+        futures = {n: self.appliers.submit(self.runner._try_apply, n, start, page) for n in names}
+        return {name: future.result() for name, future in futures.items()}
+
     def __enter__(self) -> _Pages:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.reader is not None:
-            self.reader.shutdown(wait=True, cancel_futures=True)
+        for executor in (self.reader, self.appliers):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]:

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from domain.ledger import Ledger
 from projections.config import ViewConfig
 from projections.customer import CustomerView
-from projections.runner import ProjectionRunner, View
+from projections.runner import ProjectionRunner, View, conninfo
 
 log = logging.getLogger(__name__)
 VIEW_NAMES = ("customer", "cost", "crm", "cem")
@@ -87,6 +87,7 @@ class ProjectorHandle:
     runner: ProjectionRunner
     thread: threading.Thread
     stopping: threading.Event
+    pool: ConnectionPool
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the runner to stop and wait (bounded) for its thread to end."""
@@ -94,6 +95,8 @@ class ProjectorHandle:
         self.thread.join(timeout)
         if self.thread.is_alive():
             log.warning("projector thread did not stop within %.0f s", timeout)
+        else:
+            self.pool.close()
 
     @property
     def running(self) -> bool:
@@ -107,8 +110,16 @@ def start_projectors(
     names: Sequence[str] = VIEW_NAMES,
     poll_seconds: float = 1.0,
 ) -> ProjectorHandle:
-    """Start following the log in a background (daemon) thread; stop with ``handle.stop()``."""
-    runner = build_runner(services, config, page_size, names)
+    """Start following the log in a background (daemon) thread; stop with ``handle.stop()``.
+
+    The projectors get a connection pool of their own (one connection per view, as views
+    are applied concurrently), so that they never starve the API of connections.
+    """
+    views = build_views(config, names)
+    pool = ConnectionPool(
+        conninfo(services.key_pool), min_size=1, max_size=len(views) + 1, open=True
+    )
+    runner = ProjectionRunner(services.ledger, pool, views, page_size=page_size)
     stopping = threading.Event()
     thread = threading.Thread(
         target=runner.run,
@@ -118,4 +129,4 @@ def start_projectors(
     )
     thread.start()
     log.info("projecting views: %s", ", ".join(runner.views))
-    return ProjectorHandle(runner, thread, stopping)
+    return ProjectorHandle(runner, thread, stopping, pool)
