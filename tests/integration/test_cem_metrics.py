@@ -106,3 +106,16 @@ def test_an_unknown_breakdown_or_filter_is_refused(cem):
         cem.metrics(group_by=("colour",))
     with pytest.raises(UnknownBreakdown):
         cem.metrics(filters={"agent_id; DROP TABLE cem_daily": "x"})
+
+
+def test_boolean_and_day_breakdowns_can_be_filtered_with_their_text_form(cem):
+    """Filters are equality on the breakdown's value as text (as an API query string)."""
+    cem.record(
+        call("first"),
+        call("again", at=T0 + D),
+        reply("r1", at=T0 + H, about="first", nps=10),
+        reply("r2", at=T0 + D + H, about="again", nps=0),
+    )
+    assert cem.total(filters={"repeat_contact": "true"})["detractors"] == 1
+    assert cem.total(filters={"repeat_contact": "false"})["promoters"] == 1
+    assert cem.total(filters={"day": day(1).isoformat()})["n"] == 1
