@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies import BodyLimit
+from api.middleware import install_middleware
 from api.problems import install_problem_handlers, problem_responses
 from api.rebuilds import Rebuilds
 from api.wiring import Services
@@ -134,6 +135,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.keys = services.keys
     app.state.rebuilds = rebuilds
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
+    install_middleware(app, services.settings)  # headers, CORS, rate limits: outside the limit
     install_problem_handlers(app)
     for router in _routers():
         app.include_router(router)

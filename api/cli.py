@@ -99,6 +99,7 @@ def serve(
     from api.cli_keys import ensure_admin_key
 
     settings = Settings()
+    _check_key_secret(settings)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
     where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
@@ -119,6 +120,16 @@ def serve(
         finally:
             if handle is not None:
                 handle.stop()
+
+
+def _check_key_secret(settings: Settings) -> None:
+    """Refuse to start (exit 2) when API keys would have no server secret."""
+    from api.auth import KeySecretMissing, check_key_secret
+
+    try:
+        check_key_secret(settings)
+    except (KeySecretMissing, ValueError) as missing:
+        raise _fail(str(missing), EXIT_UNUSABLE_INPUT) from missing
 
 
 @app.command("import")

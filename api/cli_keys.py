@@ -1,7 +1,8 @@
 """``touchpoint keys create|revoke|list``: API keys, and the first admin key of ``serve``.
 
 A key's plaintext is printed once, when it is made (on stdout alone, so that
-``KEY=$(touchpoint keys create ...)`` works); only its SHA-256 is stored.
+``KEY=$(touchpoint keys create ...)`` works); only its HMAC under the server secret
+is stored (``api.auth``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ def create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.", show_default=False)],
 ) -> None:
     """Make a key and print it once; it cannot be shown again."""
+    from api.cli import _check_key_secret
     from api.cli import _database_errors as database_errors
 
-    with database_errors(), running(Settings()) as services:
+    settings = Settings()
+    _check_key_secret(settings)
+    with database_errors(), running(settings) as services:
         principal, key = services.keys.create(cast(Role, role), name)
     Console(stderr=True).print(
         f"key {principal.key_id} ({role}, {name}) created; it is shown once, store it now:",

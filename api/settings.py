@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,24 @@ class Settings(BaseSettings):
         gt=0,
         le=60,
         description="Longest wait of an API request for a database connection; then 503.",
+    )
+    # Security and reliability (issue 6).
+    api_key_secret: SecretStr | None = Field(
+        default=None,
+        description="Server secret of the API keys' HMAC; unset with the embedded server: "
+        "generated into data_dir/api_key_secret; unset with a URL: serve refuses to start.",
+    )
+    statement_timeout_seconds: float = Field(
+        default=30.0, ge=0, description="Longest SQL statement of the API's connections (0: none)."
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (JSON list); none by default."
+    )
+    rate_limit_per_second: float = Field(
+        default=1000.0, ge=0, description="Requests per second per API key (0: no limit)."
+    )
+    rate_limit_burst: int = Field(
+        default=2000, ge=1, description="Requests a key may send at once above its rate."
     )
     # Views (METRICS.md); changing a cost rate or threshold of a metric view needs a rebuild.
     timezone: str = Field(default="UTC", description="Time zone whose days the metrics use.")

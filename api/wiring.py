@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from api.auth import KeyStore
+from api.auth import KeyStore, key_secret
 from api.database import database_url, eventsourcing_env
 from api.migrations import migrate
 from api.settings import Settings
@@ -44,15 +44,41 @@ class Services:
 
 def build_services(settings: Settings, url: str) -> Services:
     """Ledger and vault on an already migrated database at ``url``."""
+    options = connection_options(settings)
     key_pool = ConnectionPool(
         url,
         min_size=1,
         max_size=max(2, settings.pool_size),
         timeout=settings.connect_timeout,
+        kwargs={"options": options} if options else None,
         open=True,
     )
     ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool))
-    return Services(settings, url, ledger, key_pool, KeyStore(key_pool))
+    _limit_statements(ledger, options)
+    return Services(settings, url, ledger, key_pool, KeyStore(key_pool, key_secret(settings)))
+
+
+def connection_options(settings: Settings) -> str:
+    """libpq ``options`` of every connection of the services: the statement timeout.
+
+    A slow query (or one stuck behind a lock) is cancelled after
+    ``statement_timeout_seconds`` instead of holding a connection, and with it a
+    share of the service, for as long as it takes; the request answers 503.
+    """
+    milliseconds = round(settings.statement_timeout_seconds * 1000)
+    return f"-c statement_timeout={milliseconds}" if milliseconds else ""
+
+
+def _limit_statements(ledger: Ledger, options: str) -> None:
+    """The same options on the library's own pool (it takes no libpq options itself)."""
+    pool = getattr(getattr(ledger.recorder, "datastore", None), "pool", None)
+    if not options or not isinstance(pool, ConnectionPool):
+        return
+    assert isinstance(pool.kwargs, dict)
+    pool.kwargs["options"] = options  # for every connection made from now on
+    with suppress(PoolTimeout):  # an unreachable database: no connection to replace
+        pool.wait(timeout=pool.timeout)  # the ones being opened meanwhile, done
+    pool.drain()  # and replaced, with every other made before the options were set
 
 
 @contextmanager

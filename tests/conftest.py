@@ -107,6 +107,8 @@ def template_db(server_url: str) -> Iterator[str]:
 
 
 _counter = itertools.count()
+TEST_KEY_SECRET = "test-only-server-secret-for-api-keys-0123456789"
+"""The API keys' server secret of the tests (``TOUCHPOINT_API_KEY_SECRET`` for CLI runs)."""
 
 
 @pytest.fixture
@@ -136,7 +138,9 @@ def fresh_database(server_url: str, template_db: str) -> Callable[[], AbstractCo
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_size=4, pool_max_overflow=8)
+    return Settings(
+        database_url=database_url, pool_size=4, pool_max_overflow=8, api_key_secret=TEST_KEY_SECRET
+    )
 
 
 @pytest.fixture

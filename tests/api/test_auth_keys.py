@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 
 from rich.console import Console
 from typer.testing import CliRunner
@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.cli_keys import ensure_admin_key
 from api.problems import PROBLEM_BASE
+from tests.conftest import TEST_KEY_SECRET
 
 
 def test_no_key_is_a_401_problem_that_says_how_to_authenticate(client):
@@ -63,7 +64,8 @@ def test_a_wrong_role_is_a_403_problem_naming_the_roles_allowed(client, role_hea
 
 
 def _cli(database_url: str, *args: str):
-    return CliRunner().invoke(cli, ["keys", *args], env={"TOUCHPOINT_DATABASE_URL": database_url})
+    env = {"TOUCHPOINT_DATABASE_URL": database_url, "TOUCHPOINT_API_KEY_SECRET": TEST_KEY_SECRET}
+    return CliRunner().invoke(cli, ["keys", *args], env=env)
 
 
 def _stored_digests(services) -> list[bytes]:
@@ -80,7 +82,8 @@ def test_keys_create_prints_a_working_key_once_and_stores_only_its_hash(
     key = result.stdout.strip().splitlines()[-1]
     assert client.get("/log", headers={"X-API-Key": key}).status_code == 200
     secret = key.split("_")[2]
-    assert _stored_digests(services) == [hashlib.sha256(secret.encode()).digest()]
+    digest = hmac.digest(TEST_KEY_SECRET.encode(), secret.encode(), "sha256")
+    assert _stored_digests(services) == [digest]
     listing = _cli(database_url, "list")
     assert secret not in listing.stdout
 

@@ -29,6 +29,7 @@ import pytest
 
 from api import database
 from api.settings import Settings
+from tests.conftest import TEST_KEY_SECRET
 
 STARTUP_DEADLINE_SECONDS = 120  # a bound for a hung start, not a performance claim
 
@@ -144,7 +145,11 @@ def test_serve_without_a_url_migrates_an_embedded_server_and_stops_it_on_exit(re
 
 def test_serve_with_a_url_uses_that_server_and_starts_none(reachable_dir, database_url):
     data_dir = reachable_dir / "data"
-    env = _env(TOUCHPOINT_DATABASE_URL=database_url, TOUCHPOINT_DATA_DIR=str(data_dir))
+    env = _env(
+        TOUCHPOINT_DATABASE_URL=database_url,
+        TOUCHPOINT_DATA_DIR=str(data_dir),
+        TOUCHPOINT_API_KEY_SECRET=TEST_KEY_SECRET,  # with a URL, serve needs one
+    )
     process, base, log = _serve(reachable_dir, env)
     try:
         health = _wait_for_health(process, base, log)
