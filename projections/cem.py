@@ -102,8 +102,10 @@ class CemView:
         rows = _Page(self.config.zone)
         for item in page:
             rows.add(item)
-        for table in ("cem_calls", "cem_mailshots", "cem_replies", "cem_customers"):
-            _copy(cur, table, getattr(rows, table.removeprefix("cem_")))
+        _copy(cur, "cem_calls", rows.calls)
+        _copy(cur, "cem_mailshots", rows.mailshots)
+        _copy(cur, "cem_replies", rows.replies)
+        _copy(cur, "cem_customers", rows.customers)
         _correct_calls(cur, rows)
         affected = self._affected(cur, rows)
         if affected:
