@@ -65,9 +65,7 @@ def change_contact_details(cmd: c.ChangeContactDetails, s: Session) -> f.Fact:
 
 
 def change_marketing_consent(cmd: c.ChangeMarketingConsent, s: Session) -> f.Fact:
-    return f.MarketingConsentChanged(
-        **_base(cmd, s), channel=cmd.channel, granted=cmd.granted
-    )
+    return f.MarketingConsentChanged(**_base(cmd, s), channel=cmd.channel, granted=cmd.granted)
 
 
 def erase_customer(cmd: c.EraseCustomer, s: Session) -> f.Fact:

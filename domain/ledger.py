@@ -23,8 +23,8 @@ from domain.outcomes import Outcome, Pending
 from domain.ports import (
     FactKey,
     FactStore,
-    KeyVault,
     Keyring,
+    KeyVault,
     KnownFact,
     StoredRecord,
     WriteCollision,
@@ -42,7 +42,10 @@ class _UnitOfWork:
     author: str
     keyring: Keyring
     streams: dict[UUID, list[Fact]]
+    known: dict[UUID, KnownFact] = field(default_factory=dict)
     new_facts: list[Fact] = field(default_factory=list)
+    keys: list[FactKey] = field(default_factory=list)
+    seen: dict[UUID, tuple[int, bytes]] = field(default_factory=dict)  # fact id -> item, hash
 
     def stream(self, stream_id: UUID) -> Sequence[Fact]:
         return self.streams.setdefault(stream_id, [])
@@ -124,41 +127,30 @@ class Ledger(Application[UUID]):
         known = self.store.lookup_facts(fact_ids) if look_up else {}
         personal = {cmd.customer for cmd in cmds if cmd.PERSONAL and cmd.customer}
         keyring = self.vault.keyring(personal, create=True)
-        uow = _UnitOfWork(self.clock(), author, keyring, streams)
-        keys: list[FactKey] = []
-        seen: dict[UUID, tuple[int, bytes]] = {}
+        uow = _UnitOfWork(self.clock(), author, keyring, streams, known)
         pending = [
-            self._decide_item(i, cmd, fid, known, seen, uow, keys)
+            self._decide_item(i, cmd, fid, uow)
             for i, (cmd, fid) in enumerate(zip(cmds, fact_ids, strict=True))
         ]
-        positions = self._save(uow.new_facts, keys)
+        positions = self._save(uow.new_facts, uow.keys)
         done: list[Outcome] = []
         for item in pending:
             done.append(item.resolve(positions, done))
         return done
 
-    def _decide_item(
-        self,
-        index: int,
-        cmd: c.Command,
-        fact_id: UUID,
-        known: dict[UUID, KnownFact],
-        seen: dict[UUID, tuple[int, bytes]],
-        uow: _UnitOfWork,
-        keys: list[FactKey],
-    ) -> Pending:
+    def _decide_item(self, index: int, cmd: c.Command, fact_id: UUID, uow: _UnitOfWork) -> Pending:
         try:
             digest = cmd.content_hash(uow.keyring.fingerprint)
-            if fact_id in known:
-                return _against_known(index, known[fact_id], digest)
-            if fact_id in seen:
-                return _against_batch(index, *seen[fact_id], digest)
+            if fact_id in uow.known:
+                return _against_known(index, uow.known[fact_id], digest)
+            if fact_id in uow.seen:
+                return _against_batch(index, *uow.seen[fact_id], digest)
             fact = decide(cmd, uow)
         except errors.DomainError as error:
             return Pending(index, "refused", error=error)
         uow.append(fact)
-        keys.append(FactKey(fact_id, fact.originator_id, fact.originator_version, digest))
-        seen[fact_id] = (index, digest)
+        uow.keys.append(FactKey(fact_id, fact.originator_id, fact.originator_version, digest))
+        uow.seen[fact_id] = (index, digest)
         return Pending(index, "recorded", fact.originator_id, fact.originator_version)
 
     def _load(self, cmds: Sequence[c.Command]) -> dict[UUID, list[Fact]]:
@@ -189,7 +181,9 @@ class Ledger(Application[UUID]):
         """The fact of a stored record (upcast to the current class version)."""
         return cast(Fact, self.mapper.to_domain_event(cast(Any, record)))
 
-    def read_log(self, after: int = 0, limit: int = 100, kinds: Sequence[str] = ()) -> list[LoggedFact]:
+    def read_log(
+        self, after: int = 0, limit: int = 100, kinds: Sequence[str] = ()
+    ) -> list[LoggedFact]:
         """Facts in log order after position ``after``, optionally of some kinds."""
         topics = [topic_of(kind) for kind in kinds]
         notifications = self.recorder.select_notifications(
@@ -199,7 +193,9 @@ class Ledger(Application[UUID]):
 
     def read_stream(self, stream_id: UUID) -> list[LoggedFact]:
         """One stream's facts in stream order."""
-        return [LoggedFact(r.position, self.decode(r)) for r in self.store.load_streams([stream_id])]
+        return [
+            LoggedFact(r.position, self.decode(r)) for r in self.store.load_streams([stream_id])
+        ]
 
     def reveal(self, logged: Sequence[LoggedFact]) -> list[dict[str, Any]]:
         """Facts as plain data, personal fields opened (or marked erased)."""

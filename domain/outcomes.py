@@ -47,7 +47,8 @@ class Pending:
                 self.error.original_position = position
             return Outcome(self.index, self.status, position, stream_id, self.error)
         if self.status == "recorded":
-            assert self.stream_id is not None and self.version is not None
+            assert self.stream_id is not None
+            assert self.version is not None
             position = positions[(self.stream_id, self.version)]
             return Outcome(self.index, "recorded", position, self.stream_id)
         return Outcome(self.index, self.status, self.position, self.stream_id, self.error)
