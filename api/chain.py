@@ -197,9 +197,10 @@ def diagnose(state: ChainState, bad: Row, rows: Iterator[Row]) -> Problem:
         return Problem(position, "event-missing", _DETAIL["event-missing"])
     if stored is None or seq is None:
         return Problem(position, "chain-missing", _DETAIL["chain-missing"])
+    following = list(islice(rows, DIAGNOSIS_WINDOW))
     if seq != state.size:
-        return _misplaced(state, bad)
-    return _mismatch(state, bad, list(islice(rows, DIAGNOSIS_WINDOW)))
+        return _misplaced(state, bad, following)
+    return _mismatch(state, bad, following)
 
 
 _DETAIL = {
@@ -223,10 +224,10 @@ _DETAIL = {
 }
 
 
-def _misplaced(state: ChainState, bad: Row) -> Problem:
+def _misplaced(state: ChainState, bad: Row, following: Sequence[Row]) -> Problem:
     position, seq = bad[0], bad[5]
     assert seq is not None
-    if seq > state.size:
+    if seq > state.size and not any(row[5] == state.size for row in following[:1]):
         missing = seq - state.size
         detail = (
             f"{missing} entr{'y' if missing == 1 else 'ies'} after position {state.position} "
@@ -236,7 +237,7 @@ def _misplaced(state: ChainState, bad: Row) -> Problem:
         return Problem(position, "entries-missing", detail)
     detail = (
         f"the chain entry here is at place {seq} but place {state.size} was expected: "
-        "an entry forged or moved"
+        "an entry forged or moved here"
     )
     return Problem(position, "misplaced-entry", detail)
 

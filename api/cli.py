@@ -198,11 +198,13 @@ def print_summary(report: ImportReport, console: Console) -> None:
 
 
 def _register_view_commands() -> None:
+    from api.cli_audit import register as register_audit  # audit digest|verify|prove|...
     from api.cli_keys import register as register_keys  # keys create|revoke|list
     from api.cli_views import register  # views status|rebuild, project
 
     register(app)
     register_keys(app)
+    register_audit(app)
 
 
 _register_view_commands()

@@ -166,3 +166,14 @@ def test_a_record_survives_json_with_its_state_as_base64():
 
     assert data["state"] == "eyJuIjowfQ=="  # base64 of {"n":0}
     assert row_from_json(data, row[5], row[6].hex()) == row
+
+
+def test_an_entry_forged_into_a_gap_with_a_place_of_its_own_is_named_as_misplaced():
+    rows = log()  # positions 1, 2, 3, 6, 7, 8
+    fake = record(4, 77)
+    forged = (*fake, len(rows), sha256(rows[2][6] + encode_record(*fake)).digest())
+
+    _, problem = verify([*rows[:3], forged, *rows[3:]])
+
+    assert problem is not None
+    assert (problem.position, problem.kind) == (4, "misplaced-entry")
