@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hmac
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -39,24 +40,23 @@ class AesKeyring:
             raise errors.CustomerErased(msg, field="customer_ref")
         return key
 
-    def _cipher(self, customer_ref: str, key: bytes) -> tuple[AESGCM, bytes]:
+    def _cipher(self, customer_ref: str) -> tuple[AESGCM, bytes]:
         cipher = self._ciphers.get(customer_ref)
         if cipher is None:
             aad = customer_stream_id(customer_ref).bytes  # binds ciphertext to its customer
-            cipher = self._ciphers[customer_ref] = (AESGCM(key), aad)
+            cipher = self._ciphers[customer_ref] = (AESGCM(self._key(customer_ref)), aad)
         return cipher
 
     def seal(self, customer_ref: str, plaintext: str) -> str:
-        aes, aad = self._cipher(customer_ref, self._key(customer_ref))
+        aes, aad = self._cipher(customer_ref)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = aes.encrypt(nonce, plaintext.encode(), aad)
         return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, customer_ref: str, sealed: str) -> str | None:
-        key = self._keys.get(customer_ref)
-        if key is None:
+        if self._keys.get(customer_ref) is None:
             return None
-        aes, aad = self._cipher(customer_ref, key)
+        aes, aad = self._cipher(customer_ref)
         raw = base64.urlsafe_b64decode(sealed.removeprefix(_PREFIX))
         return aes.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode()
 
@@ -86,7 +86,7 @@ class PostgresKeyVault:
         if not refs:
             return AesKeyring({})
         ids = [customer_stream_id(ref) for ref in refs]
-        with self.pool.connection() as conn:
+        with _statements_alone(self.pool) as conn:
             if create:
                 return AesKeyring(_make_then_read(conn, refs, ids))
             return AesKeyring(_keys(conn.execute(_READ, (ids,), prepare=True).fetchall()))
@@ -100,6 +100,24 @@ class PostgresKeyVault:
                 "destroyed_at = coalesce(customer_keys.destroyed_at, now())",
                 (customer_stream_id(customer_ref), customer_ref),
             )
+
+
+@contextmanager
+def _statements_alone(pool: ConnectionPool) -> Iterator[Connection[Any]]:
+    """A pooled connection in autocommit: no BEGIN and COMMIT round trips.
+
+    Each statement here is whole by itself (reading twice was never one
+    snapshot: each statement of a read-committed transaction takes its own).
+    The pool's other users expect transactions, so autocommit is switched off
+    again before the connection goes back.
+    """
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
 
 
 def _make_then_read(
