@@ -60,7 +60,11 @@ def describe_with(ledger: Ledger) -> Describe:
 def write_export(
     conn: AnyConnection, describe: Describe, out: TextIO, progress: Progress | None = None
 ) -> Digest:
-    """Write the whole log up to the head's digest to ``out``; the digest."""
+    """Write the whole log up to the head's digest to ``out``; the digest.
+
+    Uses transactions of its own on ``conn``: one open there is committed first.
+    """
+    conn.commit()
     digest = digest_at(conn)
     conn.commit()
     _write(out, _header(digest))

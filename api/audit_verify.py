@@ -64,7 +64,11 @@ def head_position(conn: AnyConnection) -> int:
 def verify_log(
     conn: AnyConnection, trusted: Digest | None = None, progress: Progress | None = None
 ) -> VerifyReport:
-    """Recompute the chain from the genesis (or from ``trusted``) up to the head."""
+    """Recompute the chain from the genesis (or from ``trusted``) up to the head.
+
+    Uses transactions of its own on ``conn``: one open there is committed first.
+    """
+    conn.commit()
     if trusted is not None:
         StoredTree(conn).ensure(trusted.size)  # cache first: the check below only reads
         conn.commit()
