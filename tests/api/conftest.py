@@ -32,6 +32,9 @@ def role_headers(services: Services) -> dict[str, dict[str, str]]:
 @pytest.fixture
 def projectors(services: Services) -> Iterator[ProjectorHandle]:
     """The four views followed in a background thread, as ``touchpoint serve`` does."""
+    # A generous bound on a loaded CI machine: what is tested is that the read waits
+    # for the view, not how fast the projector is (that is bench/projections.py).
+    services.settings.read_wait_seconds = 15.0
     handle = start_in_background(services)
     yield handle
     handle.stop()
