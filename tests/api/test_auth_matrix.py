@@ -52,6 +52,10 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/log"): {"auditor"},
     ("GET", "/streams/{stream_id}"): {"auditor"},
     ("GET", "/views/{name}/status"): {"auditor", "admin"},
+    ("GET", "/audit/digest"): {"auditor"},
+    ("GET", "/audit/verify"): {"auditor"},
+    ("GET", "/audit/proof"): {"auditor"},
+    ("GET", "/audit/consistency"): {"auditor"},
     # admin
     ("DELETE", "/customers/{ref}/personal-data"): {"admin"},
     ("POST", "/views/{name}/rebuild"): {"admin"},
