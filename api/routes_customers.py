@@ -7,6 +7,7 @@ of an answer (and its ``view_position``) is as of the same view position.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -29,6 +30,7 @@ from api.read_support import (
     wait_for_view,
 )
 from api.security import Agent
+from projections.as_of import customer_as_of, parse_as_of
 from projections.customer_models import CustomerProfile, Interaction, PersonalState
 from projections.customer_queries import UnknownCursor, customer_profile, timeline
 
@@ -51,6 +53,18 @@ At = Annotated[
         description="Reference time of the time windows (last 7 days, 30 days, 14 days, "
         "follow-up due); default now. Pass the same value to reproduce an answer.",
         examples=["2026-03-10T12:00:00Z"],
+    ),
+]
+
+AsOfParam = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Rebuild the view as it stood at this point of the log, from the log: a "
+        "log position, or an ISO 8601 time (facts recorded at or before it; recording "
+        "time, not when they happened). `at` then defaults to that time (for a position: "
+        "when it was recorded). Personal fields use today's keys: erased since reads erased.",
+        examples=["1200", "2026-03-10T12:00:00Z"],
     ),
 ]
 
@@ -77,6 +91,8 @@ def get_customer(
     ref: CustomerRef,
     min_position: MinPosition = None,
     at: At = None,
+    *,
+    as_of: AsOfParam = None,
 ) -> CustomerProfile:
     """The single customer view: profile (personal fields decrypted, or marked erased),
     segment, consent, counts, last contact, the last 50 interactions newest first, latest
@@ -153,6 +169,23 @@ def get_timeline(
         personal_data=page.personal_data,
         view_position=position,
     )
+
+
+def _as_of(
+    services: ServicesDep, ref: str, text: str, at: datetime | None, min_position: int | None
+) -> CustomerProfile | None:
+    """The profile rebuilt from the log as of ``text`` (a position or a time)."""
+    if min_position is not None:
+        raise invalid("min_position", "`as_of` reads the log itself: no view to wait for")
+    try:
+        point = parse_as_of(text)
+    except ValueError as error:
+        raise invalid("as_of", str(error)) from error
+    with services.key_pool.connection() as conn:
+        config = config_of(services)
+        return customer_as_of(
+            conn, services.ledger, vault_on(conn), ref, config, as_of=point, at=at
+        )
 
 
 def _snapshot(conn: Connection[Any]) -> None:
