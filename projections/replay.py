@@ -33,6 +33,7 @@ from projections.runner import ProgressFn, ProjectionRunner, View, conninfo
 
 SOURCE_SCHEMA = "public"  # where the migrations create the live views' tables
 TRACKING = "view_tracking"
+REGISTRY = Identifier(SOURCE_SCHEMA, "replay_schemas")  # qualified: read on any search_path
 SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 _NAME = re.compile(SCHEMA_PATTERN)
 _RESERVED = ("public", "information_schema")
@@ -94,7 +95,8 @@ def replay(
         positions = runner.catch_up_many([view.name for view in views], target, progress)
     with pool.connection() as conn:
         conn.execute(
-            "UPDATE replay_schemas SET completed_at = now() WHERE schema_name = %s", (schema,)
+            SQL("UPDATE {} SET completed_at = now() WHERE schema_name = %s").format(REGISTRY),
+            (schema,),
         )
     return ReplayResult(schema, target, positions)
 
@@ -136,7 +138,7 @@ def _drop_if_allowed(cur: Cursor[Any], schema: str, replace: bool) -> None:
     if not replace:
         msg = f"schema {schema!r} exists and is not empty; pass --replace to overwrite it"
         raise ReplayRefused(msg)
-    cur.execute("SELECT 1 FROM replay_schemas WHERE schema_name = %s", (schema,))
+    cur.execute(SQL("SELECT 1 FROM {} WHERE schema_name = %s").format(REGISTRY), (schema,))
     if cur.fetchone() is None:
         msg = f"schema {schema!r} was not made by touchpoint replay; refusing to drop it"
         raise ReplayRefused(msg)
@@ -182,11 +184,13 @@ def _register(
     author: str,
 ) -> None:
     cur.execute(
-        "INSERT INTO replay_schemas (schema_name, until_position, views, config, created_by) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (schema_name) DO UPDATE SET "
-        "until_position = excluded.until_position, views = excluded.views, "
-        "config = excluded.config, created_by = excluded.created_by, created_at = now(), "
-        "completed_at = NULL",
+        SQL(
+            "INSERT INTO {} (schema_name, until_position, views, config, created_by) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (schema_name) DO UPDATE SET "
+            "until_position = excluded.until_position, views = excluded.views, "
+            "config = excluded.config, created_by = excluded.created_by, created_at = now(), "
+            "completed_at = NULL"
+        ).format(REGISTRY),
         (schema, until, [view.name for view in views], _config_json(config), author),
     )
 
@@ -219,9 +223,11 @@ def use_replay_schema(conn: Connection[Any], schema: str, view: str) -> int:
     since, or one without that view.
     """
     row = conn.execute(
-        "SELECT r.until_position, r.views FROM replay_schemas r "
-        "JOIN pg_namespace n ON n.nspname = r.schema_name "
-        "WHERE r.schema_name = %s AND r.completed_at IS NOT NULL",
+        SQL(
+            "SELECT r.until_position, r.views FROM {} r "
+            "JOIN pg_namespace n ON n.nspname = r.schema_name "
+            "WHERE r.schema_name = %s AND r.completed_at IS NOT NULL"
+        ).format(REGISTRY),
         (schema,),
     ).fetchone()
     if row is None:
