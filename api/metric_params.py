@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from api.read_support import MAX_POSITION, ReferenceTime
 from projections import cem_queries, cost_queries, crm_queries
+from projections.replay import SCHEMA_PATTERN
 
 MAX_DAYS = 3661  # ten years and a day: a report range, never a scan of all time
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -54,6 +55,15 @@ class RangeParams(BaseModel):
         description="Read-your-writes: wait (bounded) until the view has applied this "
         "log position, else 503 with the view's position.",
     )
+    as_of_schema: str | None = Field(
+        default=None,
+        max_length=63,
+        pattern=SCHEMA_PATTERN,
+        description="Query a replay schema made by `touchpoint replay --until N --into "
+        "SCHEMA`: the view as it stood at position N (pass the report's `at` as well to "
+        "reproduce it exactly). Unknown or unfinished schemas are 422.",
+        examples=["report_2026_03"],
+    )
 
     @field_validator("date_to")
     @classmethod
@@ -79,6 +89,7 @@ class BreakdownParams(RangeParams):
         "date_to",
         "at",
         "min_position",
+        "as_of_schema",
         "group_by",
     )
 

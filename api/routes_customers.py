@@ -100,12 +100,16 @@ def get_customer(
     why they may be calling.
 
     A customer named by facts but not registered yet has an unregistered profile
-    (`registered: false`); a customer no fact names is 404.
+    (`registered: false`); a customer no fact names is 404. With `as_of`, the view as it
+    stood then, rebuilt from the log (404 if no fact recorded by then names the customer).
     """
-    wait_for_view(services, VIEW, min_position)
-    with services.key_pool.connection() as conn:
-        _snapshot(conn)
-        profile = customer_profile(conn, vault_on(conn), ref, config_of(services), at)
+    if as_of is not None:
+        profile = _as_of(services, ref, as_of, at, min_position)
+    else:
+        wait_for_view(services, VIEW, min_position)
+        with services.key_pool.connection() as conn:
+            _snapshot(conn)
+            profile = customer_profile(conn, vault_on(conn), ref, config_of(services), at)
     if profile is None:
         raise not_found("customer-not-found", "no fact names this customer")
     return profile

@@ -27,6 +27,7 @@ from api.read_support import (
     ProblemRoute,
     ServicesDep,
     config_of,
+    invalid,
     view_behind_response,
     wait_for_view,
 )
@@ -35,6 +36,7 @@ from api.wiring import Services
 from projections import cem_queries, cost_queries, crm_queries
 from projections.config import ViewConfig
 from projections.query import MetricQuery
+from projections.replay import UnknownReplaySchema, use_replay_schema
 
 QueryFn = Callable[[Connection[Any], MetricQuery, ViewConfig], list[dict[str, Any]]]
 
@@ -51,6 +53,9 @@ class Report(BaseModel):
     group_by: list[str]
     filters: dict[str, str]
     view_position: int = Field(description="Last log position the view had applied.")
+    as_of_schema: str | None = Field(
+        default=None, description="The replay schema queried (absent: the live view)."
+    )
 
 
 class CostReport(Report):
@@ -101,19 +106,26 @@ class Spec:
 
 
 def _serve(services: Services, request: Request, params: RangeParams, spec: Spec) -> Any:
-    wait_for_view(services, spec.view, params.min_position)
+    if params.as_of_schema is None:
+        wait_for_view(services, spec.view, params.min_position)
+    elif params.min_position is not None:
+        raise invalid("min_position", "a replay schema never changes: no position to wait for")
     group_by = tuple(getattr(params, "group_by", ()))
     at = params.at or datetime.now(UTC)
     query = MetricQuery(params.date_from, params.date_to, group_by, params.filters(), at)
     with services.key_pool.connection() as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if params.as_of_schema is not None:
+            _use_replay(conn, params.as_of_schema, spec.view)
         found = spec.query(conn, query, config_of(services))
         position = _position(conn, spec.view)
     models = [spec.row.model_validate(spec.adapt(row)) for row in found]
     if wants_csv(request.headers.get("accept")):
         groups = tuple(dict.fromkeys((*spec.fixed_groups, *group_by)))
         return csv_response(models, columns(spec.row, groups, spec.breakdowns), spec.name)
+    replayed = {} if params.as_of_schema is None else {"as_of_schema": params.as_of_schema}
     return spec.report(
+        **replayed,
         view=spec.view,
         date_from=params.date_from,
         date_to=params.date_to,
@@ -123,6 +135,14 @@ def _serve(services: Services, request: Request, params: RangeParams, spec: Spec
         view_position=position,
         rows=models,
     )
+
+
+def _use_replay(conn: Connection[Any], schema: str, view: str) -> None:
+    """The query's transaction reads the replay schema's copy of the view's tables."""
+    try:
+        use_replay_schema(conn, schema, view)
+    except UnknownReplaySchema as error:
+        raise invalid("as_of_schema", str(error), "unknown_schema") from error
 
 
 def _position(conn: Connection[Any], view: str) -> int:
