@@ -10,7 +10,7 @@ a few thousand rows at most.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -153,13 +153,16 @@ def _binary_cursor(conn: AnyConnection, name: str | None = None) -> Iterator[Cur
 
 def log_rows(
     conn: AnyConnection, after: int = 0, until: int = 2**63 - 1, progress: Progress | None = None
-) -> Iterator[Row]:
+) -> Generator[Row, None, None]:
     """Events and chain entries in position order, merged; in the caller's transaction.
 
     Two server-side cursors (events, entries), so a missing row on either side
     shows as ``None`` parts, and nothing is held in memory but one page of each.
     """
-    with _binary_cursor(conn, "tp_audit_events") as events, conn.cursor("tp_audit_chain") as chain:
+    with (
+        _binary_cursor(conn, "tp_audit_events") as events,
+        conn.cursor("tp_audit_chain", binary=True) as chain,
+    ):
         events.execute(_EVENTS, (after, until))
         chain.execute(_ENTRIES, (after, until))
         yield from _merge(_paged(events, progress), _paged(chain, None))

@@ -76,7 +76,11 @@ def verify_log(
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         state, problem = _start(conn, trusted)
         if problem is None:
-            problem = check_rows(state, log_rows(conn, state.position, progress=progress))
+            rows = log_rows(conn, state.position, progress=progress)
+            try:
+                problem = check_rows(state, rows)
+            finally:
+                rows.close()  # its server-side cursors end with this transaction, not later
     checked = max(0, state.size - (trusted.size if trusted else 0))
     if problem is None:
         problem = _cache_agrees(conn, state)
