@@ -101,6 +101,7 @@ def _routers() -> list[APIRouter]:
         routes_customers,
         routes_live,
         routes_metrics,
+        routes_pages,
         routes_recording,
     )
 
@@ -114,6 +115,7 @@ def _routers() -> list[APIRouter]:
         routes_customers.router(),
         routes_live.router(),
         routes_metrics.router(),
+        routes_pages.router(),
     ]
 
 

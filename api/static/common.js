@@ -1,0 +1,126 @@
+// touchpoint pages: the API key, calls to the API, small DOM and formatting helpers.
+// The key lives in this tab's sessionStorage only and is sent as X-API-Key; it never
+// goes into a URL (so never into access logs or history).
+
+const KEY_SLOT = "touchpoint.apiKey";
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export function storedKey() {
+  return sessionStorage.getItem(KEY_SLOT);
+}
+
+export function forgetKey() {
+  sessionStorage.removeItem(KEY_SLOT);
+}
+
+let asking = null; // the open dialog's promise: callers refused at once all wait for one key
+
+// Shows the key dialog until a key is entered; resolves with it.
+export function askForKey(role, message) {
+  if (asking) return asking;
+  asking = showKeyDialog(role, message).finally(() => { asking = null; });
+  return asking;
+}
+
+function showKeyDialog(role, message) {
+  const dialog = document.getElementById("key-dialog");
+  document.getElementById("key-role").textContent = role;
+  const note = document.getElementById("key-message");
+  note.textContent = message || "";
+  note.classList.toggle("hidden", !message);
+  const input = document.getElementById("key-input");
+  input.value = "";
+  dialog.showModal();
+  input.focus();
+  return new Promise((resolve) => {
+    const form = dialog.querySelector("form");
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      const key = input.value.trim();
+      if (!key) return;
+      sessionStorage.setItem(KEY_SLOT, key);
+      dialog.close();
+      resolve(key);
+    };
+  });
+}
+
+// The key, asking for one first if there is none.
+export async function ensureKey(role) {
+  return storedKey() || askForKey(role);
+}
+
+// fetch against the API with the key; JSON (or text) back, ApiError on a problem.
+export async function api(path, { method = "GET", body, accept = "application/json", signal } = {}) {
+  const headers = { "X-API-Key": storedKey() || "", Accept: accept };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method, headers, signal, cache: "no-store",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let problem = null;
+    try { problem = await response.json(); } catch (_) { /* not JSON */ }
+    throw new ApiError(response.status, problem);
+  }
+  return accept.startsWith("application/json") ? response.json() : response.text();
+}
+
+// Downloads the CSV of an API query (Accept: text/csv) as a file.
+export async function downloadCsv(path, filename) {
+  const text = await api(path, { accept: "text/csv" });
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const link = h("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// h("div", {class: "x"}, "text", child): an element; text is always text, never HTML.
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+export function clear(element, ...children) {
+  element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const number = new Intl.NumberFormat("en-GB");
+export const fmt = {
+  int: (v) => (v === null || v === undefined ? "–" : number.format(v)),
+  pct: (v, digits = 1) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(digits)} %`),
+  seconds: (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} s`),
+  minutes: (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`,
+  money: (v) => (v === null || v === undefined ? "–" : `£${Number(v).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`),
+  date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }),
+  when: (iso) => new Date(iso).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }),
+  ago(iso, now = Date.now()) {
+    const seconds = Math.max(0, (now - new Date(iso).getTime()) / 1000);
+    if (seconds < 90) return "just now";
+    if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+    if (seconds < 129600) return `${Math.round(seconds / 3600)} h ago`;
+    return `${Math.round(seconds / 86400)} days ago`;
+  },
+};

@@ -1,0 +1,181 @@
+"""Browser tests: the real app, served by uvicorn on a loopback port, driven in headless Chromium.
+
+One demo history per module is loaded into a fresh database made from this run's
+migrated template, the views are caught up, and the API (with its projectors, so
+live updates reach the pages) serves it from a thread. Chromium is Debian's
+``/usr/bin/chromium`` driven by the ``playwright`` package (never a downloaded
+browser). Without Chromium the tests are skipped, unless
+``TOUCHPOINT_REQUIRE_BROWSER=1`` (CI) makes that a failure.
+
+Screenshots go to ``test-artifacts/``; with ``TOUCHPOINT_DOC_SCREENSHOTS=1`` the ones
+the README shows are also written to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from psycopg.conninfo import make_conninfo
+
+from api.app import create_app
+from api.demo import DemoConfig, generate_days, load
+from api.projectors import runner_for, start_in_background
+from api.settings import Settings
+from api.wiring import Services, build_services
+from tests.conftest import TEST_KEY_SECRET
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip (or, when required, fail) the browser tests if Chromium or Playwright is missing."""
+    missing = _missing()
+    if not missing:
+        return
+    if os.environ.get("TOUCHPOINT_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"browser tests required but {missing}")
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.skip(reason=missing))
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@dataclass
+class Site:
+    """The served app: its address, a key per role and the services behind it."""
+
+    url: str
+    agent_key: str
+    analyst_key: str
+    services: Services
+    config: DemoConfig
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site_database(server_url: str, template_db: str) -> Iterator[str]:
+    name = f"{template_db.removesuffix('_template')}_browser_{os.getpid()}_{time.monotonic_ns()}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield make_conninfo(server_url, dbname=name)
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def site(site_database: str) -> Iterator[Site]:
+    """A demo history (ending today, so the storyline is yesterday's) served on a free port."""
+    settings = Settings(database_url=site_database, api_key_secret=TEST_KEY_SECRET, pool_size=6)
+    services = build_services(settings, site_database)
+    config = DemoConfig(customers=1500, months=6, seed=42, end=datetime.now(UTC).date())
+    load(services.ledger, generate_days(config))
+    runner_for(services).catch_up_all()
+    projectors = start_in_background(services)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(services), host="127.0.0.1", port=port, log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+    )  # fmt: skip
+    thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.05)
+    _, agent_key = services.keys.create("agent", "browser test agent")
+    _, analyst_key = services.keys.create("analyst", "browser test analyst")
+    yield Site(f"http://127.0.0.1:{port}", agent_key, analyst_key, services, config)
+    server.should_exit = True
+    thread.join(10)
+    projectors.stop()
+    services.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    profile = Path(tempfile.mkdtemp(prefix="touchpoint-chromium-"))
+    with sync_playwright() as playwright:
+        # A new, empty profile (user data dir) for every run.
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+            viewport=VIEWPORT, accept_downloads=True,
+        )  # fmt: skip
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh tab (empty sessionStorage); fails the test on any script error in the page."""
+    tab = browser.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: _script_error(message) and errors.append(message.text))
+    yield tab
+    tab.close()
+    assert errors == [], f"errors in the page: {errors}"
+
+
+def _script_error(message) -> bool:
+    # Refused requests (a wrong key, on purpose) are logged as failed loads: not script errors.
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def enter_key(tab, key: str) -> None:
+    """Answer the page's key dialog."""
+    tab.locator("#key-input").fill(key)
+    tab.locator("#key-dialog button[type=submit]").click()
+
+
+def screenshot(tab, name: str, *, for_docs: bool = False) -> Path:
+    """Save a full-page screenshot to test-artifacts/ (and docs/screenshots/ when asked)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    if for_docs and os.environ.get("TOUCHPOINT_DOC_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
+    return path
