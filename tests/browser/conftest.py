@@ -1,6 +1,6 @@
 """Browser tests: the real app, served by uvicorn on a loopback port, driven in headless Chromium.
 
-One demo history per module is loaded into a fresh database made from this run's
+One demo history for the whole package is loaded into a fresh database made from this run's
 migrated template, the views are caught up, and the API (with its projectors, so
 live updates reach the pages) serves it from a thread. Chromium is Debian's
 ``/usr/bin/chromium`` driven by the ``playwright`` package (never a downloaded
@@ -92,7 +92,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def site_database(server_url: str, template_db: str) -> Iterator[str]:
     name = f"{template_db.removesuffix('_template')}_browser_{os.getpid()}_{time.monotonic_ns()}"
     with psycopg.connect(server_url, autocommit=True) as admin:
@@ -102,12 +102,12 @@ def site_database(server_url: str, template_db: str) -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def site(site_database: str) -> Iterator[Site]:
     """A demo history (ending today, so the storyline is yesterday's) served on a free port."""
     settings = Settings(database_url=site_database, api_key_secret=TEST_KEY_SECRET, pool_size=6)
     services = build_services(settings, site_database)
-    config = DemoConfig(customers=1500, months=6, seed=42, end=datetime.now(UTC).date())
+    config = DemoConfig(customers=3000, months=4, seed=42, end=datetime.now(UTC).date())
     load(services.ledger, generate_days(config))
     runner_for(services).catch_up_all()
     projectors = start_in_background(services)
@@ -131,7 +131,7 @@ def site(site_database: str) -> Iterator[Site]:
     services.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

@@ -223,3 +223,17 @@ def test_sizes_outside_the_limits_are_refused():
         DemoConfig(customers=0)
     with pytest.raises(ValueError, match="months"):
         DemoConfig(months=61)
+
+
+def test_mailed_customers_respond_more_than_the_control_group(history):
+    """The campaigns have a positive lift: the held-back group responds, but less."""
+    mailed = {
+        cmd.source_id
+        for cmd in _of(history, c.RecordMailshotSent)
+        if cmd.campaign_id.startswith("cmp-")
+    }
+    control = {cmd.source_id for cmd in _of(history, c.RecordMailshotHeldBack)}
+    responders = {cmd.mailshot.source_id for cmd in _of(history, c.RecordMailshotResponded)}
+    mailed_rate = len(mailed & responders) / len(mailed)
+    control_rate = len(control & responders) / len(control)
+    assert 0 < control_rate < mailed_rate
