@@ -54,6 +54,10 @@ class UnknownEntry(LookupError):
     """No chain entry at (or before) the position asked for."""
 
 
+class BrokenChain(RuntimeError):
+    """The chain lacks entries a digest or proof needs: tampered with (see verification)."""
+
+
 class _RawBytes(Loader):
     """Binary values as their bytes: a uuid's 16 bytes, a text's UTF-8, as hashed."""
 
@@ -87,7 +91,7 @@ def hash_of_seq(conn: AnyConnection, seq: int) -> bytes:
         return GENESIS
     row = conn.execute("SELECT hash FROM touchpoint_chain WHERE seq = %s", (seq,)).fetchone()
     if row is None:
-        raise UnknownEntry(f"no chain entry at place {seq}")
+        raise BrokenChain(f"the chain has no entry at place {seq}: verify the log")
     return bytes(row[0])
 
 
@@ -264,8 +268,10 @@ class StoredTree(Subtrees):
             )
             leaves = [leaf_hash(row[0]) for row in cur]
         if len(leaves) != count:
-            msg = f"the chain has no entries at places {first} to {first + count - 1}"
-            raise UnknownEntry(msg)
+            msg = (
+                f"the chain lacks entries at places {first} to {first + count - 1}: verify the log"
+            )
+            raise BrokenChain(msg)
         return leaves
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from api.audit_store import (
     AnyConnection,
+    BrokenChain,
     Progress,
     StoredTree,
     digest_at,
@@ -96,11 +97,14 @@ def _start(conn: AnyConnection, trusted: Digest | None) -> tuple[ChainState, Pro
     if entry is None or entry != (trusted.size - 1, trusted.hash):
         detail = "the stored chain at this position is not the trusted digest's: history rewritten"
         return state, Problem(trusted.position, "digest-mismatch", detail)
-    row = record_at(conn, trusted.position)
-    if row_hash(hash_of_seq(conn, trusted.size - 2), row) != trusted.hash:
+    try:
+        previous = hash_of_seq(conn, trusted.size - 2)
+        tree = compact_range(StoredTree(conn), trusted.size)
+    except BrokenChain as error:
+        return state, Problem(trusted.position, "entries-missing", str(error))
+    if row_hash(previous, record_at(conn, trusted.position)) != trusted.hash:
         detail = "the stored record at the trusted digest's position does not give its hash"
         return state, Problem(trusted.position, "record-changed", detail)
-    tree = compact_range(StoredTree(conn), trusted.size)
     if tree.root() != trusted.root:
         detail = "the entries up to the trusted digest do not give its Merkle root"
         return state, Problem(trusted.position, "digest-mismatch", detail)

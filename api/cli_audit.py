@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.audit_export import describe_with, verify_export, write_export
-from api.audit_store import UnknownEntry, consistency_proof, digest_at, inclusion_proof
+from api.audit_store import (
+    BrokenChain,
+    UnknownEntry,
+    consistency_proof,
+    digest_at,
+    inclusion_proof,
+)
 from api.audit_verify import head_position, verify_log
 from api.chain import Digest
 from api.chain_proofs import proof_from_json
@@ -42,7 +48,11 @@ def _services() -> Iterator[Services]:
     from api.cli import _database_errors  # the CLI's one exit code 3
 
     with _database_errors(), running(Settings()) as services:
-        yield services
+        try:
+            yield services
+        except BrokenChain as error:  # entries missing: verification says where and why
+            _err().print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from error
 
 
 def _err() -> Console:

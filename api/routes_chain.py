@@ -8,6 +8,8 @@ documents ``touchpoint audit verify-export --proof`` checks offline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -16,7 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.app import CheckedServicesDep
-from api.audit_store import UnknownEntry, consistency_proof, digest_at, inclusion_proof
+from api.audit_store import (
+    BrokenChain,
+    UnknownEntry,
+    consistency_proof,
+    digest_at,
+    inclusion_proof,
+)
 from api.audit_verify import verify_log
 from api.chain import Digest
 from api.problems import problem_error, problem_responses
@@ -159,7 +167,7 @@ def get_digest(
     ] = None,
 ) -> DigestOut:
     """The digest of the head, or of the last entry at or before ``position``."""
-    with services.key_pool.connection() as conn:
+    with services.key_pool.connection() as conn, _chain_problems():
         return DigestOut(**digest_at(conn, position).to_json())
 
 
@@ -174,7 +182,7 @@ def verify(
 ) -> VerifyOut:
     """Recompute the chain from the start, or from a trusted digest (all four `from_`)."""
     trusted = _trusted(from_position, from_size, from_hash, from_root)
-    with services.key_pool.connection() as conn:
+    with services.key_pool.connection() as conn, _chain_problems():
         report = verify_log(conn, trusted)
     problem = report.problem
     return VerifyOut(
@@ -214,11 +222,8 @@ def prove(
     ] = None,
 ) -> InclusionProofOut:
     """The inclusion proof of the entry at ``position`` under the digest at ``digest_position``."""
-    with services.key_pool.connection() as conn:
-        try:
-            proof = inclusion_proof(conn, position, digest_position)
-        except UnknownEntry as error:
-            raise problem_error(404, "unknown-entry", str(error)) from error
+    with services.key_pool.connection() as conn, _chain_problems():
+        proof = inclusion_proof(conn, position, digest_position)
     return InclusionProofOut(**proof.to_json())
 
 
@@ -231,17 +236,25 @@ def consistency(
     ] = None,
 ) -> ConsistencyProofOut:
     """Proof that the digest at position ``from`` is a prefix of the one at ``to``."""
-    with services.key_pool.connection() as conn:
-        try:
-            proof = consistency_proof(conn, first, second)
-        except UnknownEntry as error:
-            raise problem_error(404, "unknown-entry", str(error)) from error
+    with services.key_pool.connection() as conn, _chain_problems():
+        proof = consistency_proof(conn, first, second)
     return ConsistencyProofOut(**proof.to_json())
+
+
+@contextmanager
+def _chain_problems() -> Iterator[None]:
+    """An unknown position is a 404; a chain missing entries a 409 (verify it)."""
+    try:
+        yield
+    except UnknownEntry as error:
+        raise problem_error(404, "unknown-entry", str(error)) from error
+    except BrokenChain as error:
+        raise problem_error(409, "broken-chain", str(error)) from error
 
 
 def router() -> APIRouter:
     """The auditors' tamper-evidence endpoints."""
-    routes = APIRouter(tags=["auditors"], responses=problem_responses(401, 403, 422, 503))
+    routes = APIRouter(tags=["auditors"], responses=problem_responses(401, 403, 409, 422, 503))
     for path, endpoint, summary in (
         ("/audit/digest", get_digest, "The log's digest: position, chain hash, Merkle root"),
         ("/audit/verify", verify, "Recompute the hash chain; the first position that fails"),

@@ -111,3 +111,29 @@ def test_unknown_positions_are_404_problems_and_half_a_digest_is_a_422(auditor, 
     assert missing.status_code == 404
     assert missing.json()["code"] == "unknown-entry"
     assert (partial.status_code, not_hex.status_code) == (422, 422)
+
+
+def test_a_chain_missing_entries_is_a_409_for_digests_while_verify_names_the_place(
+    auditor, services, database_url
+):
+    recorded = record_history(services)
+    kept = auditor.get("/audit/digest").json()
+    tamper(database_url, f"DELETE FROM touchpoint_chain WHERE position = {recorded[3]}")
+    tamper(database_url, "DELETE FROM touchpoint_merkle_nodes")
+
+    digest = auditor.get("/audit/digest")
+    report = auditor.get("/audit/verify").json()
+    onwards = auditor.get(
+        "/audit/verify",
+        params={f"from_{name}": kept[name] for name in ("position", "size", "hash", "root")},
+    ).json()
+
+    assert (digest.status_code, digest.json()["code"]) == (409, "broken-chain")
+    assert (report["problem"]["position"], report["problem"]["kind"]) == (
+        recorded[3],
+        "chain-missing",
+    )
+    assert (onwards["problem"]["position"], onwards["problem"]["kind"]) == (
+        kept["position"],
+        "entries-missing",
+    )
