@@ -146,7 +146,7 @@ def prove(
     ] = None,
     out: OutOption = None,
 ) -> None:
-    """An inclusion proof (``--position``) or a consistency proof (``--from``), as JSON."""
+    """An inclusion proof (--position) or a consistency proof (--from), as JSON."""
     if (position is None) == (from_position is None):
         raise _unusable("give exactly one of --position and --from")
     with _services() as services, services.key_pool.connection() as conn:
