@@ -323,15 +323,7 @@ def report(stats: Stats, memory: dict[str, dict[str, float]], lost: int, acked: 
         f"min {m + 1}: {f} facts / {s:.1f} s" for m, (f, s) in sorted(stats.lag.items())
     )
     console.print(f"projection lag (max of the views, max per minute): {lag or 'not sampled'}")
-    memory_table = Table(title="RSS (MB)")
-    for column in ("process", "start", "after warm-up", "end", "growth after warm-up"):
-        memory_table.add_column(column, justify="right")
-    for name in memory["start"]:
-        start, warm, end = (memory[moment][name] for moment in ("start", "warm", "end"))
-        memory_table.add_row(
-            name, f"{start:.0f}", f"{warm:.0f}", f"{end:.0f}", f"{(end / warm - 1):+.1%}"
-        )
-    console.print(memory_table)
+    console.print(memory_table(memory))
     total_errors = sum(stats.errors.values())
     console.print(f"errors: {total_errors}; samples: {stats.error_samples[:5]}")
     console.print(f"writes acknowledged: {acked}; missing from the log: {lost}")
