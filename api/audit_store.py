@@ -44,6 +44,12 @@ _EVENTS = (
     "FROM touchpoint_events WHERE notification_id > %s AND notification_id <= %s "
     "ORDER BY notification_id"
 )
+_JOINED = (
+    "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+    "c.seq, c.hash FROM touchpoint_events e "
+    "LEFT JOIN touchpoint_chain c ON c.position = e.notification_id "
+    "WHERE e.notification_id > %s ORDER BY e.notification_id"
+)
 _ENTRIES = (
     "SELECT position, seq, hash FROM touchpoint_chain "
     "WHERE position > %s AND position <= %s ORDER BY position"
@@ -170,6 +176,57 @@ def log_rows(
         events.execute(_EVENTS, (after, until))
         chain.execute(_ENTRIES, (after, until))
         yield from _merge(_paged(events, progress), _paged(chain, None))
+
+
+def verification_rows(
+    conn: AnyConnection, after: int, first_seq: int, progress: Progress | None = None
+) -> Generator[Row, None, None]:
+    """What ``log_rows`` gives, faster when nothing is missing: for verification.
+
+    One server-side cursor over events left-joined to their entries (a merge join
+    of the two primary keys, no Python merge). An entry whose event is gone
+    leaves a gap in the ``seq`` of the rows; only then are the entries between the
+    rows around the gap looked up and put in place, as ``log_rows`` would show them.
+    """
+    expected, last = first_seq, after
+    with _binary_cursor(conn, "tp_audit_verify") as cur:
+        cur.execute(_JOINED, (after,))
+        while page := cur.fetchmany(PAGE):
+            seqs = [row[5] for row in page]
+            if None not in seqs and seqs[0] == expected and seqs[-1] - expected == len(page) - 1:
+                yield from page
+                expected = seqs[-1] + 1
+            else:
+                expected = yield from _with_orphans(conn, page, last, expected)
+            last = page[-1][0]
+            if progress is not None:
+                progress(last)
+    yield from _orphans(conn, last, 2**63 - 1)
+
+
+def _with_orphans(
+    conn: AnyConnection, page: Sequence[Row], last: int, expected: int
+) -> Generator[Row, None, int]:
+    """The page's rows, entries without events put in before a row where ``seq`` jumps."""
+    for row in page:
+        seq = row[5]
+        if seq is not None and seq > expected:
+            yield from _orphans(conn, last, row[0])
+        if seq is not None:
+            expected = seq + 1
+        last = row[0]
+        yield row
+    return expected
+
+
+def _orphans(conn: AnyConnection, after: int, before: int) -> list[Row]:
+    """Chain entries strictly between two positions (their events are not in the log)."""
+    rows = conn.execute(
+        "SELECT position, seq, hash FROM touchpoint_chain "
+        "WHERE position > %s AND position < %s ORDER BY position",
+        (after, before),
+    ).fetchall()
+    return [(int(p), None, None, None, None, int(s), bytes(h)) for p, s, h in rows]
 
 
 def _paged(cur: Cursor[Any], progress: Progress | None) -> Iterator[tuple[Any, ...]]:

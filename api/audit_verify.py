@@ -20,8 +20,8 @@ from api.audit_store import (
     digest_at,
     entry_at,
     hash_of_seq,
-    log_rows,
     record_at,
+    verification_rows,
 )
 from api.chain import ChainState, Digest, Problem, check_rows, row_hash
 from api.chain_merkle import compact_range
@@ -77,7 +77,7 @@ def verify_log(
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         state, problem = _start(conn, trusted)
         if problem is None:
-            rows = log_rows(conn, state.position, progress=progress)
+            rows = verification_rows(conn, state.position, state.size, progress)
             try:
                 problem = check_rows(state, rows)
             finally:
