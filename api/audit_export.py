@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from uuid import UUID
 
-from api.audit_store import AnyConnection, Progress, digest_at, log_rows
+from api.audit_rows import AnyConnection, Progress, log_rows
+from api.audit_store import digest_at
 from api.chain import (
     GENESIS,
     ChainState,

@@ -10,15 +10,10 @@ a few thousand rows at most.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from psycopg import Connection, Cursor
-from psycopg.adapt import Buffer, Loader
-from psycopg.pq import Format
-
+from api.audit_rows import EVENTS, AnyConnection, binary_cursor
 from api.chain import GENESIS, Digest, Row
 from api.chain_merkle import (
     Subtrees,
@@ -32,28 +27,6 @@ from api.chain_proofs import ConsistencyProof, InclusionProof
 
 STRIDE = 8
 """Levels between cached subtree roots: nodes of 256, 65,536, ... leaves are cached."""
-PAGE = 2_000
-"""Rows fetched per round trip when streaming the log (larger pages fall out of CPU caches)."""
-
-Progress = Callable[[int], None]
-"""Called with the position reached after each page."""
-AnyConnection = Connection[Any]
-
-_EVENTS = (
-    "SELECT notification_id, originator_id, originator_version, topic, state "
-    "FROM touchpoint_events WHERE notification_id > %s AND notification_id <= %s "
-    "ORDER BY notification_id"
-)
-_JOINED = (
-    "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
-    "c.seq, c.hash FROM touchpoint_events e "
-    "LEFT JOIN touchpoint_chain c ON c.position = e.notification_id "
-    "WHERE e.notification_id > %s ORDER BY e.notification_id"
-)
-_ENTRIES = (
-    "SELECT position, seq, hash FROM touchpoint_chain "
-    "WHERE position > %s AND position <= %s ORDER BY position"
-)
 
 
 class UnknownEntry(LookupError):
@@ -62,15 +35,6 @@ class UnknownEntry(LookupError):
 
 class BrokenChain(RuntimeError):
     """The chain lacks entries a digest or proof needs: tampered with (see verification)."""
-
-
-class _RawBytes(Loader):
-    """Binary values as their bytes: a uuid's 16 bytes, a text's UTF-8, as hashed."""
-
-    format = Format.BINARY
-
-    def load(self, data: Buffer) -> bytes:
-        return bytes(data)
 
 
 def entry_at(conn: AnyConnection, position: int) -> tuple[int, bytes] | None:
@@ -103,8 +67,8 @@ def hash_of_seq(conn: AnyConnection, seq: int) -> bytes:
 
 def record_at(conn: AnyConnection, position: int) -> Row:
     """The stored record at ``position`` with its chain entry (parts ``None`` if missing)."""
-    with _binary_cursor(conn) as cur:
-        cur.execute(_EVENTS, (position - 1, position))
+    with binary_cursor(conn) as cur:
+        cur.execute(EVENTS, (position - 1, position))
         event = cur.fetchone()
     entry = entry_at(conn, position)
     record = tuple(event) if event is not None else (position, None, None, None, None)
@@ -145,109 +109,6 @@ def consistency_proof(
         raise UnknownEntry(msg)
     path = consistency_path(StoredTree(conn), first.size, second.size)
     return ConsistencyProof(first, second, path)
-
-
-# --- streaming the log -------------------------------------------------------------
-
-
-@contextmanager
-def _binary_cursor(conn: AnyConnection, name: str | None = None) -> Iterator[Cursor[Any]]:
-    cur = conn.cursor(name=name, binary=True) if name else conn.cursor(binary=True)
-    cur.adapters.register_loader("uuid", _RawBytes)
-    cur.adapters.register_loader("text", _RawBytes)
-    try:
-        yield cur
-    finally:
-        cur.close()
-
-
-def log_rows(
-    conn: AnyConnection, after: int = 0, until: int = 2**63 - 1, progress: Progress | None = None
-) -> Generator[Row, None, None]:
-    """Events and chain entries in position order, merged; in the caller's transaction.
-
-    Two server-side cursors (events, entries), so a missing row on either side
-    shows as ``None`` parts, and nothing is held in memory but one page of each.
-    """
-    with (
-        _binary_cursor(conn, "tp_audit_events") as events,
-        conn.cursor("tp_audit_chain", binary=True) as chain,
-    ):
-        events.execute(_EVENTS, (after, until))
-        chain.execute(_ENTRIES, (after, until))
-        yield from _merge(_paged(events, progress), _paged(chain, None))
-
-
-def verification_rows(
-    conn: AnyConnection, after: int, first_seq: int, progress: Progress | None = None
-) -> Generator[Row, None, None]:
-    """What ``log_rows`` gives, faster when nothing is missing: for verification.
-
-    One server-side cursor over events left-joined to their entries (a merge join
-    of the two primary keys, no Python merge). An entry whose event is gone
-    leaves a gap in the ``seq`` of the rows; only then are the entries between the
-    rows around the gap looked up and put in place, as ``log_rows`` would show them.
-    """
-    expected, last = first_seq, after
-    with _binary_cursor(conn, "tp_audit_verify") as cur:
-        cur.execute(_JOINED, (after,))
-        while page := cur.fetchmany(PAGE):
-            seqs = [row[5] for row in page]
-            if None not in seqs and seqs[0] == expected and seqs[-1] - expected == len(page) - 1:
-                yield from page
-                expected = seqs[-1] + 1
-            else:
-                expected = yield from _with_orphans(conn, page, last, expected)
-            last = page[-1][0]
-            if progress is not None:
-                progress(last)
-    yield from _orphans(conn, last, 2**63 - 1)
-
-
-def _with_orphans(
-    conn: AnyConnection, page: Sequence[Row], last: int, expected: int
-) -> Generator[Row, None, int]:
-    """The page's rows, entries without events put in before a row where ``seq`` jumps."""
-    for row in page:
-        seq = row[5]
-        if seq is not None and seq > expected:
-            yield from _orphans(conn, last, row[0])
-        if seq is not None:
-            expected = seq + 1
-        last = row[0]
-        yield row
-    return expected
-
-
-def _orphans(conn: AnyConnection, after: int, before: int) -> list[Row]:
-    """Chain entries strictly between two positions (their events are not in the log)."""
-    rows = conn.execute(
-        "SELECT position, seq, hash FROM touchpoint_chain "
-        "WHERE position > %s AND position < %s ORDER BY position",
-        (after, before),
-    ).fetchall()
-    return [(int(p), None, None, None, None, int(s), bytes(h)) for p, s, h in rows]
-
-
-def _paged(cur: Cursor[Any], progress: Progress | None) -> Iterator[tuple[Any, ...]]:
-    while page := cur.fetchmany(PAGE):
-        yield from page
-        if progress is not None:
-            progress(page[-1][0])
-
-
-def _merge(events: Iterator[tuple[Any, ...]], entries: Iterator[tuple[Any, ...]]) -> Iterator[Row]:
-    event, entry = next(events, None), next(entries, None)
-    while event is not None or entry is not None:
-        if entry is None or (event is not None and event[0] < entry[0]):
-            yield (*event, None, None)  # type: ignore[misc]
-            event = next(events, None)
-        elif event is None or entry[0] < event[0]:
-            yield (entry[0], None, None, None, None, entry[1], entry[2])
-            entry = next(entries, None)
-        else:
-            yield (*event, entry[1], entry[2])
-            event, entry = next(events, None), next(entries, None)
 
 
 # --- the Merkle tree ----------------------------------------------------------------

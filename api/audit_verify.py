@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from api.audit_rows import AnyConnection, Progress, verification_rows
 from api.audit_store import (
-    AnyConnection,
     BrokenChain,
-    Progress,
     StoredTree,
     digest_at,
     entry_at,
     hash_of_seq,
     record_at,
-    verification_rows,
 )
 from api.chain import ChainState, Digest, Problem, check_rows, row_hash
 from api.chain_merkle import compact_range

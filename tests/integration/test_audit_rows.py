@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api import audit_store
-from api.audit_store import log_rows, verification_rows
+from api import audit_rows
+from api.audit_rows import log_rows, verification_rows
 from tests.integration.test_audit_support import record_history, tamper, verify
 
 DELETE = "DELETE FROM touchpoint_events WHERE notification_id = %s"
@@ -30,7 +30,7 @@ def both(services) -> tuple[list, list]:
 def test_deleted_events_show_as_entries_without_events_in_both_streams(
     services, database_url, monkeypatch, page, victims
 ):
-    monkeypatch.setattr(audit_store, "PAGE", page)
+    monkeypatch.setattr(audit_rows, "PAGE", page)
     recorded = record_history(services)
     for victim in victims:
         tamper(database_url, DELETE, params=(recorded[victim],))
@@ -44,7 +44,7 @@ def test_deleted_events_show_as_entries_without_events_in_both_streams(
 def test_a_forged_event_without_entry_next_to_a_deleted_one_is_shown_as_both(
     services, database_url, monkeypatch
 ):
-    monkeypatch.setattr(audit_store, "PAGE", 4)
+    monkeypatch.setattr(audit_rows, "PAGE", 4)
     recorded = record_history(services)
     gap = next(p for p in range(recorded[0], recorded[-1]) if p not in recorded)
     after_gap = min(p for p in recorded if p > gap)
