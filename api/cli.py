@@ -200,6 +200,7 @@ def print_summary(report: ImportReport, console: Console) -> None:
 def _register_view_commands() -> None:
     from api.cli_audit import register as register_audit  # audit digest|verify|prove|...
     from api.cli_demo import register as register_demo  # demo
+    from api.cli_import_csv import register as register_csv  # import-calls|surveys|mailshots
     from api.cli_keys import register as register_keys  # keys create|revoke|list
     from api.cli_replay import register as register_replay  # replay --until N --into SCHEMA
     from api.cli_views import register  # views status|rebuild, project
@@ -208,6 +209,7 @@ def _register_view_commands() -> None:
     register_keys(app)
     register_audit(app)
     register_demo(app)
+    register_csv(app)
     register_replay(app)
 
 
