@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from api import demo_surveys as surveys
 from api.demo_state import Run
-from api.demo_world import AGENT_SERIES, REASON, REASONS, SOURCE_ACD, Customer, Reason
+from api.demo_world import AGENT_SERIES, QUEUES, REASON, REASONS, SOURCE_ACD, Customer, Reason
 from domain.commands import CorrectCall, RecordCall, Ref
 
 SLOT = 1800  # seconds in a staffing interval
@@ -107,7 +107,9 @@ class Centre:
 
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.teams = {queue: Team(queue) for queue in {r.queue for r in REASONS}}
+        # In a fixed order (never a set's, which changes with the hash seed): each team draws
+        # from the random generator in turn, and the history must not depend on the process.
+        self.teams = {queue: Team(queue) for queue in QUEUES}
 
     def open_day(self, day: date) -> None:
         """Staff today's teams and schedule today's spontaneous calls."""

@@ -29,7 +29,7 @@ BOUNCE = {"post": 0.008, "email": 0.03, "sms": 0.02}
 OPT_OUT = {"post": 0.001, "email": 0.004, "sms": 0.007}
 HOW = {"post": "phoned", "email": "clicked", "sms": "replied"}
 CONTROL_SHARE = 0.1
-ORGANIC = 0.2  # the control group still responds, by other routes, at this fraction
+ORGANIC = 0.25  # the control group still responds, by other routes, at this fraction
 CONVERSION = 0.3  # of responders
 FRAUD_ALERTS = "fraud-alerts"
 
