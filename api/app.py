@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies import BodyLimit
 from api.middleware import install_middleware
+from api.observability import install_observability
 from api.problems import install_problem_handlers, problem_responses
 from api.rebuilds import Rebuilds
 from api.wiring import Services
@@ -140,6 +141,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.rebuilds = rebuilds
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     install_middleware(app, services.settings)  # headers, CORS, rate limits: outside the limit
+    install_observability(app, services)  # request ids, latency, /metrics: outermost
     install_problem_handlers(app)
     for router in _routers():
         app.include_router(router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     )
     pressure_cap: int = Field(default=4, ge=0, description="Mailshots per 30 days per customer.")
     closed_loop_hours: int = Field(default=48, ge=1, description="Detractor follow-up window.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Logs as JSON lines with request ids, or uvicorn's text."
+    )
     projection_page_size: int = Field(
         default=1000, ge=1, le=100_000, description="Facts per projection transaction."
     )

@@ -52,6 +52,7 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/log"): {"auditor"},
     ("GET", "/streams/{stream_id}"): {"auditor"},
     ("GET", "/views/{name}/status"): {"auditor", "admin"},
+    ("GET", "/metrics"): {"auditor", "admin"},  # Prometheus text (api/observability.py)
     ("GET", "/audit/digest"): {"auditor"},
     ("GET", "/audit/verify"): {"auditor"},
     ("GET", "/audit/proof"): {"auditor"},

@@ -9,7 +9,7 @@ from api import read_examples, routes_metrics
 
 def test_every_metric_endpoint_is_documented_for_analysts_as_json_and_csv(client):
     paths = client.get("/openapi.json").json()["paths"]
-    metric_paths = [path for path in paths if path.startswith("/metrics")]
+    metric_paths = [path for path in paths if path.startswith("/metrics/")]  # not Prometheus
 
     assert len(metric_paths) == 7
     for path in metric_paths:
