@@ -958,12 +958,14 @@ def _lag_rows(table: Table, lag: Lag, args: argparse.Namespace) -> None:
         "",
     )
     appends = sorted(a.acked - a.sent for a in lag.appended)
+    kept_up = lag.rate >= 0.95 * args.rate
     table.add_row(
-        "appends: rate achieved, record() p50 / p99, worst slip",
+        f"appends ({APPENDERS} threads, one record() per fact): rate achieved, "
+        "record() p50 / p99, worst slip behind schedule",
         f"{lag.rate:,.0f}/s, {1000 * appends[len(appends) // 2]:.1f} / "
         f"{1000 * appends[math.ceil(0.99 * len(appends)) - 1]:.1f} ms, "
-        f"{1000 * lag.slip:.0f} ms",
-        "",
+        f"{1000 * lag.slip:,.0f} ms",
+        _target(kept_up, f">= {0.95 * args.rate:,.0f}/s (else the lag is not at --rate)"),
     )
     if any(lag.missing.values()):
         table.add_row("facts never seen applied", str(lag.missing), "[red]none expected[/]")
