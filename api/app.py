@@ -18,6 +18,7 @@ from api.bodies import BodyLimit
 from api.middleware import install_middleware
 from api.observability import install_observability
 from api.problems import install_problem_handlers, problem_responses
+from api.query_guard import refuse_repeated_query_parameters
 from api.rebuilds import Rebuilds
 from api.wiring import Services
 from domain.ledger import Ledger
@@ -135,6 +136,7 @@ def create_app(services: Services) -> FastAPI:
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
     )
     app.state.services = services
     app.state.keys = services.keys

@@ -1,7 +1,7 @@
 """Processes SIGKILLed mid-work: a batch is all or nothing, an import resumes to the same end.
 
-(A projector SIGKILLed again and again while it builds its views from position 0,
-which is what a rebuild does after its reset, is tests/integration/test_projector_crash.py.)
+(A rebuild killed again and again is test_killed_rebuild.py; a projector killed at
+random moments while it follows the log is tests/integration/test_projector_crash.py.)
 """
 
 from __future__ import annotations
