@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,12 @@ from tests.faults.support import (
     wait_until,
 )
 
-CUSTOMERS = 200
+CUSTOMERS = 5000
+# Facts are dated along a year, three minutes apart in request order, so each customer
+# has a realistic handful of calls a month (a few hundred calls by one customer on one
+# day would make every call a repeat of every other, which no contact centre sees).
+EPOCH = datetime(2026, 1, 1, 8, tzinfo=UTC)
+SPACING = timedelta(minutes=3)
 VIEWS = ("customer", "cost", "crm", "cem")
 ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyCommand)
 
@@ -116,6 +122,9 @@ class Traffic:
     def ref(self, n: int) -> str:
         return f"S{n % CUSTOMERS}"
 
+    def when(self, n: int) -> str:
+        return (EPOCH + n * SPACING).isoformat()
+
     def _acked(self, body: dict[str, Any]) -> None:
         with self.stats.lock:
             self.stats.acked.append(body)
@@ -128,13 +137,13 @@ class Traffic:
         return False, f"{response.status_code} {response.text[:120]}"
 
     def post_call(self, http: httpx.Client, n: int) -> tuple[bool, str]:
-        body = call(f"soak-{n}", ref=self.ref(n), minute=n % 600)
+        body = call(f"soak-{n}", ref=self.ref(n), occurred_at=self.when(n))
         return self._write(http, "/interactions/calls", body)
 
     def post_survey(self, http: httpx.Client, n: int) -> tuple[bool, str]:
         body = {
             "kind": "survey_replied",
-            "occurred_at": "2026-03-02T12:00:00+00:00",
+            "occurred_at": self.when(n),
             "source": "survey-tool",
             "source_id": f"soak-s-{n}",
             "customer_ref": self.ref(n),
@@ -144,7 +153,9 @@ class Traffic:
         return self._write(http, "/interactions/surveys", body)
 
     def post_batch(self, http: httpx.Client, n: int) -> tuple[bool, str]:
-        bodies = [call(f"soak-b{n}-{i}", ref=self.ref(n + i), minute=i) for i in range(25)]
+        bodies = [
+            call(f"soak-b{n}-{i}", ref=self.ref(n + i), occurred_at=self.when(n)) for i in range(25)
+        ]
         response = http.post("/interactions/batch", json=bodies, headers=self.keys.integrator)
         if response.status_code != 200:
             return False, f"{response.status_code} {response.text[:120]}"
@@ -166,7 +177,7 @@ class Traffic:
         return self._read(http, f"/customers/{self.ref(n)}/timeline", self.keys.agent, limit=20)
 
     def get_metrics(self, http: httpx.Client, n: int) -> tuple[bool, str]:
-        params = {"from": "2026-03-01", "to": "2026-03-31", "group_by": "queue"}
+        params = {"from": "2026-01-01", "to": "2026-03-31", "group_by": "queue"}
         return self._read(http, "/metrics/cost", self.keys.analyst, **params)
 
     def get_log(self, http: httpx.Client, n: int) -> tuple[bool, str]:
@@ -269,7 +280,7 @@ def prepare(url: str) -> Keys:
             ADAPTER.validate_python(
                 {
                     "kind": "customer_registered",
-                    "occurred_at": "2026-03-01T08:00:00+00:00",
+                    "occurred_at": "2025-12-01T08:00:00+00:00",
                     "source": "crm",
                     "source_id": f"reg-S{i}",
                     "customer_ref": f"S{i}",
