@@ -18,7 +18,7 @@ from projections.config import ViewConfig
 from projections.runner import ProjectionRunner
 from projections.service import build_views
 from tests.faults.support import ROOT, serve_env, stop, wait_until
-from tests.integration.histories import mixed_history, record_all, snapshot
+from tests.integration.histories import mixed_history, record_all, views_unlike_a_clean_rebuild
 
 ROUNDS = 6
 WAIT_SECONDS = 120.0  # bounds only; nothing here asserts on speed
@@ -95,12 +95,4 @@ def test_a_rebuild_killed_again_and_again_ends_equal_to_a_clean_rebuild(
     stop(finisher)
 
     assert killed_short > 0  # the kills did fall in the middle of rebuilding
-    with services.key_pool.connection() as conn:
-        survived = {view.name: snapshot(conn, view.tables) for view in views}
-    differing = []
-    for view in views:
-        runner.rebuild(view.name)
-        with services.key_pool.connection() as conn:
-            if snapshot(conn, view.tables) != survived[view.name]:
-                differing.append(view.name)
-    assert differing == []
+    assert views_unlike_a_clean_rebuild(services, views) == []

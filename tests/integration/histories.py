@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain import commands as c
+from projections.runner import ProjectionRunner
 from tests import builders as b
 
 BASE = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -192,3 +193,17 @@ def snapshot(conn: Any, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, ..
         fetched = conn.execute(f"SELECT * FROM {table}").fetchall()
         rows[table] = sorted(fetched, key=repr)
     return rows
+
+
+def views_unlike_a_clean_rebuild(services: Any, views: Any) -> list[str]:
+    """The names of ``views`` whose rows differ from a rebuild from scratch (done here)."""
+    with services.key_pool.connection() as conn:
+        survived = {view.name: snapshot(conn, view.tables) for view in views}
+    runner = ProjectionRunner(services.ledger, services.key_pool, views)
+    differing = []
+    for view in views:
+        runner.rebuild(view.name)
+        with services.key_pool.connection() as conn:
+            if snapshot(conn, view.tables) != survived[view.name]:
+                differing.append(view.name)
+    return differing

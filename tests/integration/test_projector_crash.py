@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 from projections.config import ViewConfig
-from projections.runner import ProjectionRunner
 from projections.service import build_views
-from tests.integration.histories import mixed_history, record_all, snapshot
+from tests.integration.histories import mixed_history, record_all, views_unlike_a_clean_rebuild
 
 KILLS = 8
 WAIT_SECONDS = 120.0  # generous bounds; nothing here asserts on speed
@@ -83,13 +82,4 @@ def test_a_projector_killed_at_random_moments_applies_every_fact_exactly_once(
     assert process.wait(WAIT_SECONDS) == 0  # SIGTERM stops it cleanly
     assert killed_behind > 0  # at least one kill interrupted the projection mid-way
 
-    with services.key_pool.connection() as conn:
-        survived = {view.name: snapshot(conn, view.tables) for view in views}
-    runner = ProjectionRunner(services.ledger, services.key_pool, views)
-    differing = []
-    for view in views:
-        runner.rebuild(view.name)
-        with services.key_pool.connection() as conn:
-            if snapshot(conn, view.tables) != survived[view.name]:
-                differing.append(view.name)
-    assert differing == []
+    assert views_unlike_a_clean_rebuild(services, views) == []
