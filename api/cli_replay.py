@@ -98,7 +98,7 @@ def replay_command(
                     views,
                     target,
                     config=config,
-                    author=_author(),
+                    author=cli_author(),
                     replace=replace,
                     page_size=settings.projection_page_size,
                     progress=lambda at: progress.update(task, completed=at),
@@ -124,7 +124,7 @@ def result_table(result: ReplayResult) -> Table:
     return table
 
 
-def _author() -> str:
+def cli_author() -> str:
     """``cli:<os user>``: who made the schema (recorded in replay_schemas)."""
     try:
         user = getpass.getuser()

@@ -11,11 +11,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.projectors import project_until_stopped, runner_for
+from api.cli_replay import cli_author
+from api.projectors import project_until_stopped, runner_for, view_config
 from api.settings import Settings
 from api.wiring import running
-from projections.runner import ViewStatus
+from projections.config import ViewConfig
+from projections.runner import ProgressFn, ProjectionRunner, ViewStatus
 from projections.service import VIEW_NAMES
+from projections.switch import RebuildRunning, rebuild_by_switch
 
 views_app = typer.Typer(
     help="Projection views: their lag, and rebuilding one from the log.",
@@ -63,7 +66,11 @@ def rebuild(
         str, typer.Argument(help=f"The view: {', '.join(VIEW_NAMES)}.", callback=_check_name)
     ],
 ) -> None:
-    """Rebuild one view from position 0; the other views keep serving meanwhile."""
+    """Rebuild one view from position 0 into a copy, then switch it in.
+
+    The view keeps serving its current rows (and following the log) until the copy
+    has caught up; the other views are not touched.
+    """
     err = Console(stderr=True)
     with _database_errors(), running(Settings()) as services:
         runner = runner_for(services, [name])
@@ -72,10 +79,23 @@ def rebuild(
             raise typer.Exit(1)
         head = services.ledger.head_position()
         columns = (TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn())
+        config = view_config(services.settings)
         with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
             task = progress.add_task(name, total=head or None)
-            position = runner.rebuild(name, lambda at: progress.update(task, completed=at))
-    err.print(f"view {name} rebuilt up to position {position}", highlight=False)
+            position = _rebuild(
+                runner, name, config, lambda at: progress.update(task, completed=at)
+            )
+    err.print(f"view {name} rebuilt and switched in at position {position}", highlight=False)
+
+
+def _rebuild(runner: ProjectionRunner, name: str, config: ViewConfig, progress: ProgressFn) -> int:
+    try:
+        return rebuild_by_switch(
+            runner, name, config=config, author=cli_author(), progress=progress
+        )
+    except RebuildRunning as running_already:
+        Console(stderr=True).print(f"[red]error:[/red] {running_already}")
+        raise typer.Exit(1) from running_already
 
 
 def project(

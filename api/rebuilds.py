@@ -1,8 +1,9 @@
 """View rebuilds asked for over HTTP, run in background threads of the API process.
 
-One rebuild per view at a time. A rebuild empties the view and catches it up
-from position 0 page by page (the other views keep serving); stopping the
-process stops it after the page in hand, and the projectors carry on from there.
+One rebuild per view at a time. A rebuild builds a copy of the view from position 0
+and switches it in once caught up (``projections.switch``): the view keeps serving
+its rows meanwhile. Stopping the process stops a rebuild after the page in hand,
+before its switch, so the view is left as it was.
 """
 
 from __future__ import annotations

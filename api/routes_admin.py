@@ -3,11 +3,13 @@
 Erasure is done when the answer comes (200): the customer's data key is
 destroyed, then ``CustomerErased`` is recorded with the admin key as author;
 asking again answers 200 with the original position. A rebuild runs in the
-background (202, with the status URL to follow it).
+background (202, with the status URL to follow it), into a copy of the view that
+is switched in once caught up.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from http import HTTPStatus
 from typing import Annotated, Literal
@@ -18,12 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.app import CheckedServicesDep, LedgerDep
 from api.problems import problem_error, problem_responses
-from api.projectors import runner_for
+from api.projectors import runner_for, view_config
 from api.rebuilds import Rebuilds, Work
 from api.routes_audit import ViewName, check_view
 from api.routes_recording import CustomerRef
 from api.security import Admin
 from api.wiring import Services
+from projections.switch import RebuildStopped, rebuild_by_switch
+
+log = logging.getLogger(__name__)
 
 
 class Erased(BaseModel):
@@ -90,23 +95,31 @@ def rebuild_view(
     response: Response,
     name: ViewName,
 ) -> RebuildStarted:
-    """Start rebuilding one view from position 0 in the background; 409 if one is running."""
+    """Start rebuilding one view from position 0 in the background; 409 if one is running.
+
+    The view is rebuilt into a copy and switched in once the copy has caught up: it
+    keeps serving its current rows meanwhile.
+    """
     runner = runner_for(services, [check_view(name)])
     if name not in runner.views:
         raise problem_error(404, "view-unavailable", f"the {name} view is not in this build")
     rebuilds: Rebuilds = request.app.state.rebuilds
-    if not rebuilds.start(name, _rebuild_work(services, name)):
+    if not rebuilds.start(name, _rebuild_work(services, name, principal.author)):
         raise problem_error(409, "rebuild-in-progress", f"the {name} view is being rebuilt")
     status_url = f"/views/{name}/status"
     response.headers["Location"] = status_url
     return RebuildStarted(view=name, status_url=status_url)
 
 
-def _rebuild_work(services: Services, name: str) -> Work:
+def _rebuild_work(services: Services, name: str, author: str) -> Work:
     def work(stop: threading.Event) -> int:
         runner = runner_for(services, [name])
-        runner.reset(name)
-        return runner.catch_up(name, stop=stop)
+        config = view_config(services.settings)
+        try:
+            return rebuild_by_switch(runner, name, config=config, author=author, stop=stop)
+        except RebuildStopped:
+            log.info("rebuild of view %s stopped with the process; the view is unchanged", name)
+            return runner.position(name)
 
     return work
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -78,12 +79,14 @@ def replay(
     replace: bool = False,
     page_size: int = 1000,
     progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
 ) -> ReplayResult:
     """Rebuild ``views`` as they stood at position ``until`` into ``schema``.
 
     Refuses (``ReplayRefused``) an existing non-empty schema unless ``replace``, and
     never drops a schema that touchpoint did not make. A position after the log's
-    head replays up to the head (and the schema records that position).
+    head replays up to the head (and the schema records that position). Once ``stop``
+    is set, the replay ends after the page in hand and stays unfinished.
     """
     check_schema_name(schema)
     target = min(until, ledger.head_position())
@@ -92,7 +95,9 @@ def replay(
         _register(cur, schema, until=target, views=views, config=config, author=author)
     with schema_pool(pool, schema, len(views)) as replay_pool:
         runner = ProjectionRunner(ledger, replay_pool, views, page_size)
-        positions = runner.catch_up_many([view.name for view in views], target, progress)
+        positions = runner.catch_up_many([view.name for view in views], target, progress, stop)
+    if stop is not None and stop.is_set():
+        return ReplayResult(schema, target, positions)  # not marked completed
     with pool.connection() as conn:
         conn.execute(
             SQL("UPDATE {} SET completed_at = now() WHERE schema_name = %s").format(REGISTRY),

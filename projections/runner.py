@@ -160,7 +160,7 @@ class ProjectionRunner:
 
     def _apply_page(self, view: View, expected: int, page: Sequence[LoggedFact]) -> int:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            current = _lock_tracking(cur, view.name)
+            current = lock_tracking(cur, view.name)
             if current != expected:
                 return current  # another projector applied this page first (or a reset)
             view.apply(cur, page)
@@ -183,7 +183,7 @@ class ProjectionRunner:
         """Empty a view and its tracking row in one transaction (start of a rebuild)."""
         view = self.views[name]
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            _lock_tracking(cur, name)
+            lock_tracking(cur, name)
             for table in view.tables:
                 cur.execute(SQL("TRUNCATE {}").format(Identifier(table)))
             cur.execute(
@@ -193,7 +193,11 @@ class ProjectionRunner:
             )
 
     def rebuild(self, name: str, progress: ProgressFn | None = None) -> int:
-        """Rebuild one view from position 0; the other views keep serving."""
+        """Rebuild one view in place from position 0 (readers see it part-built meanwhile).
+
+        Operators' rebuilds go through ``projections.switch`` instead, which builds a
+        copy and switches it in; this is the primitive, for tests and benchmarks.
+        """
         self.reset(name)
         return self.catch_up(name, progress=progress)
 
@@ -297,7 +301,8 @@ def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]
     return groups
 
 
-def _lock_tracking(cur: Cursor[Any], name: str) -> int:
+def lock_tracking(cur: Cursor[Any], name: str) -> int:
+    """Lock the view's tracking row for this transaction (made if missing); its position."""
     cur.execute("INSERT INTO view_tracking (view_name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
     cur.execute("SELECT position FROM view_tracking WHERE view_name = %s FOR UPDATE", (name,))
     row = cur.fetchone()

@@ -38,9 +38,13 @@ def test_views_rebuild_rebuilds_one_view_to_the_same_rows(services, database_url
         live = snapshot(conn, view.tables)
     result = _invoke(database_url, "views", "rebuild", "customer")
     assert result.exit_code == 0, result.output
-    assert f"rebuilt up to position {services.ledger.head_position()}" in result.output
+    assert f"switched in at position {services.ledger.head_position()}" in result.output
     with services.key_pool.connection() as conn:
         assert snapshot(conn, view.tables) == live
+        copies = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'touchpoint\\_rebuild\\_%'"
+        ).fetchone()
+    assert copies == (0,)  # the copy is dropped once switched in
 
 
 def test_rebuilding_an_unknown_view_is_a_usage_error(database_url):
