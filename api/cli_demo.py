@@ -148,6 +148,7 @@ def _project(services: Services, console: Console) -> None:
     head = services.ledger.head_position()
     with _bar(console, "building the views", head) as advance:
         done = [min(runner.position(name) for name in runner.views)]
+        advance(done[0], done[0])  # what earlier runs built is already done
 
         def progress(position: int) -> None:
             advance(max(0, position - done[0]), position)
