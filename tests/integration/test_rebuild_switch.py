@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 
@@ -99,3 +100,25 @@ def test_the_sql_view_over_a_switched_table_still_answers(services):
         after = conn.execute("SELECT * FROM crm_pressure ORDER BY 1, 2, 3").fetchall()
     assert after == before
     assert before  # the history has mailshots: the SQL view has rows to compare
+
+
+def test_grants_on_the_view_tables_survive_a_switch(services):
+    """A read-only analysts' role keeps its SELECT: rows are copied, tables never swapped."""
+    record_all(services.ledger, mixed_history(seed=10, count=300))
+    runner = _runner(services)
+    runner.catch_up_all()
+    role = f"tp_readers_{uuid.uuid4().hex[:12]}"  # roles are the cluster's: a name of our own
+    with services.key_pool.connection() as conn:
+        conn.execute(f"CREATE ROLE {role} NOLOGIN")
+        conn.execute(f"GRANT SELECT ON customer_timeline TO {role}")
+    try:
+        rebuild_by_switch(runner, "customer", config=CONFIG, author="test")
+        with services.key_pool.connection() as conn:
+            row = conn.execute(
+                "SELECT has_table_privilege(%s, 'customer_timeline', 'SELECT')", (role,)
+            ).fetchone()
+    finally:
+        with services.key_pool.connection() as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+    assert row == (True,)
