@@ -46,11 +46,11 @@ from ingest import (  # the sibling benchmark's workload and helpers
     throwaway_database,
 )
 
-from api.audit_store import consistency_proof, digest_at, inclusion_proof
-from api.audit_verify import verify_log
-from api.migrations import migrate
+from api.audit.store import consistency_proof, digest_at, inclusion_proof
+from api.audit.verify import verify_log
+from api.bootstrap import Services, build_services
 from api.settings import Settings
-from api.wiring import Services, build_services
+from api.storage.migrations import migrate
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 COPY_CHUNK = 50_000

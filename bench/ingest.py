@@ -40,9 +40,9 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.migrations import migrate
+from api.bootstrap import build_services
 from api.settings import Settings
-from api.wiring import build_services
+from api.storage.migrations import migrate
 from domain import commands as c
 from domain.ledger import Ledger
 

@@ -67,11 +67,9 @@ from rich.table import Table
 # First: this file's name is the projections package's, which must be found at the root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.database import eventsourcing_env
-from api.migrations import migrate
-from api.projectors import runner_for, start_in_background
+from api.bootstrap import Services, build_services, eventsourcing_env, start_projectors
 from api.settings import Settings
-from api.wiring import Services, build_services
+from api.storage.migrations import migrate
 from domain import commands as c
 from domain.errors import DomainError
 from domain.ledger import Ledger
@@ -800,7 +798,7 @@ def steady_lag(services: Services, cmds: list[c.Command], rate: float, warm: int
     watched: Queue[Any] = context.Queue()
     appends: Queue[Any] = context.Queue()
     url = services.database_url
-    handle = start_in_background(services)
+    handle = start_projectors(services)
     try:
         watcher = context.Process(target=watch_views, args=(url, ready, stop, watched))
         watcher.start()
@@ -869,7 +867,7 @@ def run(url: str, args: argparse.Namespace, console: Console) -> Figures:
         figures = Figures(fill_log(services.ledger, history, have, args.facts), 0)
         figures.loads["ingest"] = os.getloadavg()[0]
         figures.vacuum_seconds = vacuum(url)
-        runner = runner_for(services)
+        runner = services.runner()
         figures.page_size = runner.page_size
         until = nth_position(url, args.sample)
         sample = min(args.sample, figures.log.facts)

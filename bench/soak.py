@@ -23,6 +23,7 @@ import queue
 import random
 import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -43,6 +44,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.storage.migrations import migrate
 from domain.commands import AnyCommand
 from tests.faults.support import (
     Cluster,
@@ -270,8 +272,6 @@ def database(url: str | None) -> Iterator[tuple[str, int | None]]:
 
 def prepare(url: str) -> Keys:
     """Migrate, make keys, register the customers the traffic uses."""
-    from api.migrations import migrate
-
     migrate(url)
     with services_on(url) as services:
         key = {role: {"X-API-Key": services.keys.create(role, "soak")[1]} for role in ROLES}
@@ -409,8 +409,6 @@ def _caught_up(base: str, key: dict[str, str]) -> bool:
 
 @contextmanager
 def _tmp_log() -> Iterator[Path]:
-    import tempfile
-
     folder = Path(tempfile.mkdtemp(prefix="tp-soak-"))
     yield folder / "serve.log"
     print(f"serve's output: {folder / 'serve.log'}")

@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from domain.ledger import Ledger
 from domain.reading import LoggedFact
+from projections.tracking import advance, lock_tracking, rewind, view_position
 
 log = logging.getLogger(__name__)
 CHANNEL = "touchpoint_events"  # the library NOTIFYs on the events table's name
@@ -87,10 +88,7 @@ class ProjectionRunner:
     def position(self, name: str) -> int:
         """Last log position applied to the view ``name``."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT position FROM view_tracking WHERE view_name = %s", (name,)
-            ).fetchone()
-        return 0 if row is None else int(row[0])
+            return view_position(conn, name)
 
     def catch_up(
         self,
@@ -164,11 +162,7 @@ class ProjectionRunner:
             if current != expected:
                 return current  # another projector applied this page first (or a reset)
             view.apply(cur, page)
-            cur.execute(
-                "UPDATE view_tracking SET position = %s, updated_at = now(), "
-                "last_recorded_at = %s WHERE view_name = %s",
-                (page[-1].position, page[-1].recorded_at, view.name),
-            )
+            advance(cur, view.name, page[-1].position, page[-1].recorded_at)
         return page[-1].position
 
     def _mark_sick(self, name: str) -> None:
@@ -186,16 +180,12 @@ class ProjectionRunner:
             lock_tracking(cur, name)
             for table in view.tables:
                 cur.execute(SQL("TRUNCATE {}").format(Identifier(table)))
-            cur.execute(
-                "UPDATE view_tracking SET position = 0, updated_at = now(), "
-                "last_recorded_at = NULL WHERE view_name = %s",
-                (name,),
-            )
+            rewind(cur, name)
 
     def rebuild(self, name: str, progress: ProgressFn | None = None) -> int:
         """Rebuild one view in place from position 0 (readers see it part-built meanwhile).
 
-        Operators' rebuilds go through ``projections.switch`` instead, which builds a
+        Operators' rebuilds go through ``projections.rebuild`` instead, which builds a
         copy and switches it in; this is the primitive, for tests and benchmarks.
         """
         self.reset(name)
@@ -299,15 +289,6 @@ def _groups(positions: dict[str, int], active: set[str]) -> dict[int, list[str]]
     for name in sorted(active):
         groups.setdefault(positions[name], []).append(name)
     return groups
-
-
-def lock_tracking(cur: Cursor[Any], name: str) -> int:
-    """Lock the view's tracking row for this transaction (made if missing); its position."""
-    cur.execute("INSERT INTO view_tracking (view_name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
-    cur.execute("SELECT position FROM view_tracking WHERE view_name = %s FOR UPDATE", (name,))
-    row = cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _wait_for_notify(conn: Connection[Any], timeout: float) -> None:

@@ -27,9 +27,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.migrations import migrate
+from api.bootstrap import Services, build_services
 from api.settings import Settings
-from api.wiring import Services, build_services
+from api.storage.embedded import embedded_server
+from api.storage.migrations import migrate
 
 # Database-backed properties are slow per example: no deadline, fixtures reused on purpose.
 hypothesis_settings.register_profile(
@@ -52,7 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _docker_answers() -> bool:
     try:
-        import docker
+        import docker  # noqa: PLC0415  (only when no URL is given)
 
         docker.from_env(timeout=2).ping()
     except Exception:  # any failure to reach a daemon means "no Docker here"
@@ -67,13 +68,11 @@ def _server_url() -> Iterator[str]:
         yield url
         return
     if _docker_answers():
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
 
         with PostgresContainer("postgres:16-alpine", driver=None) as container:
             yield container.get_connection_url()
         return
-    from api.database import embedded_server
-
     # Not under pytest's tmp dir: another pytest run may reset its permissions,
     # which the server's own OS user needs to traverse.
     folder = Path(tempfile.mkdtemp(prefix="touchpoint-test-pg-"))

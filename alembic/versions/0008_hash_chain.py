@@ -6,7 +6,7 @@ Create Date: 2026-11-29
 
 Each event's chain entry is ``SHA-256(previous entry's hash || record)``, where
 ``record`` is the canonical encoding of the stored row exactly as stored (see
-``touchpoint_record_bytes``, mirrored by ``api.chain.encode_record``); the hash
+``touchpoint_record_bytes``, mirrored by ``domain.chain.hashes.encode_record``); the hash
 before the first entry is 32 zero bytes.
 
 Why a statement trigger rather than a chain insert sent by the recorder: the

@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import ROLES
-from api.projectors import runner_for, start_in_background
-from api.wiring import Services
-from projections.service import ProjectorHandle
+from api.bootstrap import Services, start_projectors
+from api.storage.keys import ROLES
+from api.web.app import create_app
+from projections.projector import ProjectorHandle
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def projectors(services: Services) -> Iterator[ProjectorHandle]:
     # A generous bound on a loaded CI machine: what is tested is that the read waits
     # for the view, not how fast the projector is (that is bench/projections.py).
     services.settings.read_wait_seconds = 15.0
-    handle = start_in_background(services)
+    handle = start_projectors(services)
     yield handle
     handle.stop()
 
@@ -43,7 +42,7 @@ def projectors(services: Services) -> Iterator[ProjectorHandle]:
 @pytest.fixture
 def catch_up(services: Services) -> Callable[[], dict[str, int]]:
     """Bring every view up to the head of the log (tests without the projector thread)."""
-    runner = runner_for(services)
+    runner = services.runner()
     return runner.catch_up_all
 
 

@@ -29,11 +29,10 @@ import pytest
 import uvicorn
 from psycopg.conninfo import make_conninfo
 
-from api.app import create_app
-from api.demo import DemoConfig, generate_days, load
-from api.projectors import runner_for, start_in_background
+from api.bootstrap import Services, build_services, start_projectors
+from api.demo.history import DemoConfig, generate_days, load
 from api.settings import Settings
-from api.wiring import Services, build_services
+from api.web.app import create_app
 from tests.conftest import TEST_KEY_SECRET
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +68,7 @@ def _missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is not installed (apt-get install chromium)"
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401, PLC0415  (optional: its absence is reported)
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[test]')"
     return None
@@ -109,8 +108,8 @@ def site(site_database: str) -> Iterator[Site]:
     services = build_services(settings, site_database)
     config = DemoConfig(customers=3000, months=4, seed=42, end=datetime.now(UTC).date())
     load(services.ledger, generate_days(config))
-    runner_for(services).catch_up_all()
-    projectors = start_in_background(services)
+    services.runner().catch_up_all()
+    projectors = start_projectors(services)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -133,7 +132,7 @@ def site(site_database: str) -> Iterator[Site]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (optional, see above)
 
     profile = Path(tempfile.mkdtemp(prefix="touchpoint-chromium-"))
     with sync_playwright() as playwright:

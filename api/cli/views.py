@@ -1,0 +1,90 @@
+"""``touchpoint views status|rebuild`` and ``touchpoint project``: operating the projections."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api.bootstrap import running, view_config
+from api.cli.common import database_errors
+from api.cli.replay import cli_author
+from api.settings import Settings
+from projections.config import ViewConfig
+from projections.rebuild import RebuildRunning, rebuild_by_switch
+from projections.registry import VIEW_NAMES, UnknownView, check_view_name
+from projections.runner import ProgressFn, ProjectionRunner, ViewStatus
+
+views_app = typer.Typer(
+    help="Projection views: their lag, and rebuilding one from the log.",
+    no_args_is_help=True,
+)
+
+
+def _check_name(name: str) -> str:
+    try:
+        return check_view_name(name)
+    except UnknownView as unknown:
+        raise typer.BadParameter(str(unknown)) from unknown
+
+
+@views_app.command("status")
+def status() -> None:
+    """Each view's position, and its lag behind the log in facts and in seconds."""
+    with database_errors(), running(Settings()) as services:
+        rows = services.runner().status()
+    Console().print(status_table(rows))
+
+
+def status_table(rows: list[ViewStatus]) -> Table:
+    """The status of the views as a table."""
+    table = Table(title="Views")
+    for column in ("view", "position", "log head", "lag (facts)", "lag (seconds)"):
+        table.add_column(column, justify="left" if column == "view" else "right")
+    for row in rows:
+        lag = f"{row.lag_seconds:.1f}"
+        table.add_row(row.name, str(row.position), str(row.head), str(row.lag_facts), lag)
+    return table
+
+
+@views_app.command("rebuild")
+def rebuild(
+    name: Annotated[
+        str, typer.Argument(help=f"The view: {', '.join(VIEW_NAMES)}.", callback=_check_name)
+    ],
+) -> None:
+    """Rebuild one view from position 0 into a copy, then switch it in.
+
+    The view keeps serving its current rows (and following the log) until the copy
+    has caught up; the other views are not touched.
+    """
+    err = Console(stderr=True)
+    with database_errors(), running(Settings()) as services:
+        runner = services.runner([name])
+        head = services.ledger.head_position()
+        columns = (TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn())
+        config = view_config(services.settings)
+        with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
+            task = progress.add_task(name, total=head or None)
+            position = _rebuild(
+                runner, name, config, lambda at: progress.update(task, completed=at)
+            )
+    err.print(f"view {name} rebuilt and switched in at position {position}", highlight=False)
+
+
+def _rebuild(runner: ProjectionRunner, name: str, config: ViewConfig, progress: ProgressFn) -> int:
+    try:
+        return rebuild_by_switch(
+            runner, name, config=config, author=cli_author(), progress=progress
+        )
+    except RebuildRunning as running_already:
+        Console(stderr=True).print(f"[red]error:[/red] {running_already}")
+        raise typer.Exit(1) from running_already
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``views`` and ``project`` to the ``touchpoint`` command."""
+    app.add_typer(views_app, name="views")

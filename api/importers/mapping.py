@@ -1,0 +1,202 @@
+"""Mapping files: how the columns of a CSV export become facts (TOML, checked strictly).
+
+A mapping names its ``kind`` (calls, surveys, mailshots, mailshot_responses), the
+file's format (delimiter, encoding, time zone of naive times), which columns build
+the source id, and where each field comes from. Mappings shipped with touchpoint
+live in ``api/importers/mappings/`` and can be named without a path (``--mapping
+calls-timestamps``). Unknown keys are refused, so a typo is an error, not a silent
+default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
+
+from api.importers.fields import Coded, Strict, When
+
+BUILT_IN = Path(__file__).resolve().parent / "mappings"
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "comma": ",", "semicolon": ";", "tab": "\t"}
+
+
+class UnusableMapping(Exception):
+    """The mapping file cannot be used; the message says why."""
+
+
+class Format(Strict):
+    """The file's shape and the facts' source."""
+
+    source: str = Field(description="`source` of the facts (the exporting system).")
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    timezone: str = "UTC"
+    id: list[str] = Field(min_length=1, description="Columns whose values make the source id.")
+    id_separator: str = "-"
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, given: str) -> str:
+        if given not in DELIMITERS:
+            raise ValueError(f"delimiter must be one of {', '.join(map(repr, DELIMITERS))}")
+        return DELIMITERS[given]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, given: str) -> str:
+        try:
+            ZoneInfo(given)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {given!r}") from error
+        return given
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def columns(self) -> set[str]:
+        """Every column the mapping reads (the file's header must have them all)."""
+        return set(self.id) | _columns_in(self.model_dump(exclude={"id"}))
+
+
+def _columns_in(dumped: Any) -> set[str]:
+    """Column names anywhere in a dumped mapping: values of keys naming columns."""
+    found: set[str] = set()
+    if isinstance(dumped, dict):
+        for key, item in dumped.items():
+            if key in COLUMN_KEYS and isinstance(item, str):
+                found.add(item)
+            elif key in COLUMN_LIST_KEYS and isinstance(item, list):
+                found |= set(item)
+            else:
+                found |= _columns_in(item)
+    return found
+
+
+COLUMN_KEYS = {
+    "column", "date_column", "customer_ref", "queue", "agent_id", "reason", "wait", "talk",
+    "hold", "after_call_work", "nps", "csat", "effort", "comment", "campaign_id",
+    "unit_cost", "how", "value", "name_column",
+}  # fmt: skip
+COLUMN_LIST_KEYS = {"call_id", "mailshot_id"}
+
+
+class Durations(Strict):
+    """Durations given as columns (seconds, or [h:]mm:ss); each replaces a derived one."""
+
+    wait: str | None = None
+    talk: str | None = None
+    hold: str | None = None
+    after_call_work: str | None = None
+
+
+class CallMapping(Format):
+    """Call-detail records of an ACD: one row per call."""
+
+    kind: Literal["calls"]
+    customer_ref: str
+    queue: str
+    agent_id: str | None = None
+    reason: str | None = None
+    default_reason: str = "unknown"
+    offered: When = Field(description="When the call entered the queue (`occurred_at`).")
+    answered: When | None = Field(default=None, description="Service start: wait = - offered.")
+    ended: When | None = Field(default=None, description="Service end: talk = - answered - hold.")
+    left_queue: When | None = Field(default=None, description="Abandoned: hung up in queue.")
+    durations: Durations = Durations()
+    outcome: Coded = Field(description="Values meaning answered / abandoned / skip.")
+    resolved: Coded | None = Field(default=None, description="Values meaning true / false.")
+    transferred: Coded | None = None
+
+
+class SurveyAbout(Strict):
+    """The call a survey reply is about, by the call export's id columns."""
+
+    source: str
+    call_id: list[str] = Field(min_length=1)
+    separator: str = "-"
+
+
+class SurveyMapping(Format):
+    """A survey tool's export: one row per response."""
+
+    kind: Literal["surveys"]
+    customer_ref: str
+    replied: When
+    survey_kind: Coded | None = Field(default=None, description="transactional / relationship.")
+    default_survey_kind: Literal["transactional", "relationship"] = "transactional"
+    nps: str | None = None
+    csat: str | None = None
+    effort: str | None = None
+    comment: str | None = None
+    about: SurveyAbout | None = None
+
+
+class PlanSpec(Strict):
+    """Plan each campaign of a send list the first time it appears (else it must exist)."""
+
+    name_column: str | None = None
+    fixed_cost: str = "0"
+    attribution_window_days: int = 30
+
+
+class MailshotMapping(Format):
+    """A campaign send list: one row per recipient, mailed or held back (control group)."""
+
+    kind: Literal["mailshots"]
+    customer_ref: str
+    campaign_id: str
+    channel: Coded = Field(description="Values meaning post / email / sms.")
+    sent: When
+    group: Coded = Field(description="Values meaning mailed / control / skip.")
+    unit_cost: str | None = None
+    plan_campaigns: PlanSpec | None = None
+
+
+class ResponseMapping(Format):
+    """A response file: one row per response (with its order value, if it converted)."""
+
+    kind: Literal["mailshot_responses"]
+    customer_ref: str
+    mailshot_id: list[str] = Field(min_length=1, description="The send list's id columns.")
+    mailshot_source: str = Field(description="`source` of the send list's mailshots.")
+    responded: When
+    how: str | None = None
+    default_how: str = "response"
+    value: str | None = Field(default=None, description="Conversion value; empty or 0: none.")
+
+
+AnyMapping = Annotated[
+    CallMapping | SurveyMapping | MailshotMapping | ResponseMapping, Field(discriminator="kind")
+]
+
+
+def load_mapping(
+    name_or_path: str,
+) -> CallMapping | SurveyMapping | MailshotMapping | ResponseMapping:
+    """A mapping from a TOML file, or a built-in one by name; ``UnusableMapping`` if not."""
+    path = Path(name_or_path)
+    if not path.exists() and (BUILT_IN / f"{name_or_path}.toml").is_file():
+        path = BUILT_IN / f"{name_or_path}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        known = ", ".join(sorted(p.stem for p in BUILT_IN.glob("*.toml")))
+        raise UnusableMapping(f"{name_or_path}: no such file (built in: {known})") from error
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UnusableMapping(f"{path}: {error}") from error
+    try:
+        return TypeAdapter(AnyMapping).validate_python(data)
+    except ValidationError as error:
+        raise UnusableMapping(f"{path}: {_problems(error)}") from error
+
+
+def _problems(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in item["loc"])
+        parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+    return "; ".join(parts)

@@ -1,0 +1,105 @@
+"""The HTTP API, built by ``create_app``: routers per user group, problem+json errors.
+
+Nothing is built at import time: ``create_app(services)`` makes the app, builds
+the routers and includes them. Every endpoint but ``/health`` and the OpenAPI
+document needs an API key (``api.web.deps``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from api.bootstrap import Services
+from api.web.bodies import BodyLimit
+from api.web.middleware import install_middleware
+from api.web.observability import install_observability
+from api.web.problems import install_problem_handlers
+from api.web.query_guard import refuse_repeated_query_parameters
+from api.web.rebuilds import Rebuilds
+from api.web.routes import (
+    admin,
+    audit,
+    batch,
+    chain,
+    customers,
+    health,
+    live,
+    metrics,
+    pages,
+    recording,
+)
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "agents", "description": "Agent desktops: record interactions, read customers."},
+    {
+        "name": "integrators",
+        "description": "Feeds from other systems: facts one by one or in batches.",
+    },
+    {"name": "analysts", "description": "Metric views; never personal data."},
+    {"name": "auditors", "description": "The log, streams and view positions, as recorded."},
+    {"name": "admins", "description": "Erasure of personal data, view rebuilds."},
+    {"name": "operators", "description": "Health of the process and the database."},
+]
+
+
+def _routers() -> list[APIRouter]:
+    """Every router of the API, in the order of the OpenAPI document."""
+    return [
+        health.router(),
+        recording.router(),
+        batch.router(),
+        audit.router(),
+        chain.router(),
+        admin.router(),
+        customers.router(),
+        live.router(),
+        metrics.router(),
+        pages.router(),
+    ]
+
+
+def create_app(services: Services) -> FastAPI:
+    """The API serving ``services``; errors answered as problem+json."""
+    rebuilds = Rebuilds()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        rebuilds.wait(timeout=30.0)  # a rebuild in progress finishes its page, then stops
+
+    app = FastAPI(
+        title="touchpoint",
+        summary="An event-sourced ledger of customer interactions for contact centres.",
+        version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
+    )
+    app.state.services = services
+    app.state.rebuilds = rebuilds
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
+    install_middleware(app, services.settings)  # headers, CORS, rate limits: outside the limit
+    install_observability(app, services)  # request ids, latency, /metrics: outermost
+    install_problem_handlers(app)
+    for router in _routers():
+        app.include_router(router)
+    _complete_openapi(app)
+    return app
+
+
+def _complete_openapi(app: FastAPI) -> None:
+    """Add to the OpenAPI document the schemas of bodies read by hand (batch items)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in batch.command_schemas().items():
+                schemas.setdefault(name, schema)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way

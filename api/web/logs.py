@@ -1,0 +1,55 @@
+"""Structured logs: one JSON object per line, each with the id of the request it belongs to.
+
+``use_json_logs()`` sends every logger (uvicorn's included) through one JSON handler on
+stderr; uvicorn's own access log is turned off, as ``api.web.observability`` writes one
+line per request itself (with the route template, status, duration and request id, and
+a message such as ``GET /log 200`` for people reading it). Only the fields named here
+are written: never a header, a key or a request body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("touchpoint_request_id", default=None)
+FIELDS = ("method", "path", "route", "status", "duration_ms", "view", "position")
+_MARK = "_touchpoint_json"
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one line of JSON."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            line["request_id"] = request_id
+        line |= {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def use_json_logs(level: int = logging.INFO) -> None:
+    """Route every logger to one JSON handler on stderr (again after uvicorn set up its own)."""
+    root = logging.getLogger()
+    if not any(getattr(handler, _MARK, False) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        setattr(handler, _MARK, True)
+        root.handlers = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # our access line replaces it

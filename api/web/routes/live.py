@@ -1,0 +1,206 @@
+"""Live updates as Server-Sent Events: one customer's facts (agents), the whole log (auditors).
+
+Each event is one fact: ``id`` is its log position, ``data`` the fact as JSON. A
+client that reconnects sends the last id it saw as ``Last-Event-ID`` (browsers do
+so by themselves) and resumes right after it. A customer's stream also sends an
+id-only line now and then (no data, so no event fires) when it has read past facts
+of other customers, so a reconnect does not read them again. Idle streams carry a
+keep-alive comment every 15 s. A stream ends when the client goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+
+from api.bootstrap import Services
+from api.web.deps import Agent, Auditor, ServicesDep
+from api.web.live import Reader, follow, page_after, signal_for
+from api.web.problems import problem_responses
+from api.web.reading import ProblemRoute
+from api.web.schemas.params import MAX_POSITION, CustomerRef
+from domain.ledger import Ledger
+from domain.ports import Keyring
+from domain.reading import LoggedFact
+
+RETRY_MILLISECONDS = 2000
+CHECKPOINT_SECONDS = 10.0
+
+
+class LiveFact(BaseModel):
+    """One fact as pushed to a live stream (the SSE ``data``)."""
+
+    position: int = Field(description="Log position (also the event's `id`).")
+    stream_id: UUID
+    version: int = Field(description="Place of the fact in its stream, from 1.")
+    kind: str = Field(examples=["CallRecorded"])
+    recorded_at: datetime
+    author: str = Field(description="Who recorded the fact.")
+    data: dict[str, Any] = Field(
+        description="The fact's fields. Personal fields: decrypted on a customer's stream "
+        '(`{"erased": true}` after erasure), `{"withheld": true}` on the log stream.'
+    )
+
+
+def live_fact(item: LoggedFact, keyring: Keyring | None) -> LiveFact:
+    """``item`` as pushed: personal fields opened with ``keyring``, else withheld."""
+    plain = item.as_dict(keyring)
+    data = plain.pop("data")
+    return LiveFact(**plain, author=data.pop("recorded_by"), data=data)
+
+
+def customer_reader(ledger: Ledger, ref: str) -> Reader:
+    """Reads the log after a position, keeping the facts about customer ``ref``."""
+
+    def read(after: int) -> tuple[int, list[Any], bool]:
+        position, page, full = page_after(ledger, after)
+        mine = [item for item in page if item.customer_ref == ref]
+        personal = any(item.fact.PERSONAL for item in mine)
+        keyring = ledger.vault.keyring([ref], create=False) if personal else None
+        return position, [live_fact(item, keyring) for item in mine], full
+
+    return read
+
+
+def log_reader(ledger: Ledger) -> Reader:
+    """Reads the log after a position, every fact, personal fields withheld."""
+
+    def read(after: int) -> tuple[int, list[Any], bool]:
+        position, page, full = page_after(ledger, after)
+        return position, [live_fact(item, None) for item in page], full
+
+    return read
+
+
+def start_position(
+    services: ServicesDep,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_POSITION,
+            description="Start after this log position (0: from the beginning); default: "
+            "only facts recorded from now on. `Last-Event-ID` takes precedence.",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        int | None,
+        Header(
+            alias="Last-Event-ID",
+            ge=0,
+            le=MAX_POSITION,
+            description="The `id` of the last event received: resume right after it.",
+        ),
+    ] = None,
+) -> int:
+    """Where a stream starts: after Last-Event-ID, else ``after``, else the head of the log."""
+    services.check_database()  # a prompt 503, not the library's retries, if it is down
+    if last_event_id is not None:
+        return last_event_id
+    if after is not None:
+        return after
+    return services.ledger.head_position()
+
+
+StartDep = Annotated[int, Depends(start_position)]
+
+
+async def _events(
+    request: Request, services: Services, reader: Reader, start: int
+) -> AsyncIterator[ServerSentEvent]:
+    # The start as the first id: a reconnect before any fact resumes from here.
+    opening = f"following the log after position {start}"
+    yield ServerSentEvent(comment=opening, id=str(start), retry=RETRY_MILLISECONDS)
+    signal = signal_for(request.app.state, services.database_url, services.settings.connect_timeout)
+    last_id, marked = start, time.monotonic()
+    async for position, items in follow(signal, reader, start):
+        for item in items:
+            yield ServerSentEvent(data=item, id=str(item.position))
+            last_id, marked = item.position, time.monotonic()
+        if position > last_id and time.monotonic() - marked >= CHECKPOINT_SECONDS:
+            yield ServerSentEvent(comment="read up to here", id=str(position))
+            last_id, marked = position, time.monotonic()
+
+
+async def customer_events(
+    principal: Agent, request: Request, services: ServicesDep, ref: CustomerRef, start: StartDep
+) -> AsyncIterable[ServerSentEvent]:
+    """Each new fact about one customer, as soon as it is recorded (Server-Sent Events).
+
+    `id` is the fact's log position and `data` the fact as JSON (a `LiveFact`), with
+    personal fields decrypted. Resume with `Last-Event-ID` (or `after`). The stream
+    does not end by itself: it is meant for agent desktops (`EventSource`).
+    """
+    async for event in _events(request, services, customer_reader(services.ledger, ref), start):
+        yield event
+
+
+async def log_events(
+    principal: Auditor, request: Request, services: ServicesDep, start: StartDep
+) -> AsyncIterable[ServerSentEvent]:
+    """Every new fact of the log, in log order, as soon as it is recorded (Server-Sent Events).
+
+    `id` is the fact's log position and `data` the fact as JSON (a `LiveFact`) with personal
+    fields withheld. Resume with `Last-Event-ID` (or `after`). The stream does not end by
+    itself.
+    """
+    async for event in _events(request, services, log_reader(services.ledger), start):
+        yield event
+
+
+_EXAMPLE = (
+    ": following the log after position 41\nid: 41\nretry: 2000\n\n"
+    'data: {"position":42,"stream_id":"5f0c6a1e-8d1b-5c3e-9a55-0d7f3b0e6a11","version":1,'
+    '"kind":"CallRecorded","recorded_at":"2026-03-02T09:10:01Z","author":"api:3f2a:agent",'
+    '"data":{"customer_ref":"C-10042","queue":"billing"}}\nid: 42\n\n: ping\n\n'
+)
+
+
+def _stream_response() -> dict[int | str, dict[str, Any]]:
+    schema = LiveFact.model_json_schema(mode="serialization")
+    item = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "Log position of the fact."},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": schema,
+            },
+            "retry": {"type": "integer", "minimum": 0},
+        },
+    }
+    content = {"text/event-stream": {"itemSchema": item, "example": _EXAMPLE}}
+    return {200: {"description": "An endless stream of events.", "content": content}}
+
+
+def router() -> APIRouter:
+    """``GET /customers/{ref}/events`` (agents) and ``GET /log/events`` (auditors)."""
+    routes = APIRouter(route_class=ProblemRoute)
+    responses = {**_stream_response(), **problem_responses(401, 403, 422, 503)}
+    routes.add_api_route(
+        "/customers/{ref}/events",
+        customer_events,
+        methods=["GET"],
+        tags=["agents"],
+        summary="Live facts about one customer (Server-Sent Events)",
+        response_class=EventSourceResponse,
+        responses=responses,
+    )
+    routes.add_api_route(
+        "/log/events",
+        log_events,
+        methods=["GET"],
+        tags=["auditors"],
+        summary="Live facts of the whole log (Server-Sent Events)",
+        response_class=EventSourceResponse,
+        responses=responses,
+    )
+    return routes
