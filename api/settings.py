@@ -80,6 +80,26 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="Logs as JSON lines with request ids, or uvicorn's text."
     )
+    # Live streams (Server-Sent Events).
+    live_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Longest a live stream waits to read the log "
+        "again without a notification (a lost notification only delays a fact this long).",
+    )
+    live_checkpoint_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often a customer stream marks how far it read "
+        "past other customers' facts (its Last-Event-ID moves on).",
+    )
+    live_keepalive_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An idle live stream sends a keep-alive comment after "
+        "this long (checked as often as it reads the log).",
+    )
     projection_page_size: int = Field(
         default=1000, ge=1, le=100_000, description="Facts per projection transaction."
     )

@@ -34,10 +34,14 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest import (  # the sibling benchmark's workload and helpers
+from api.audit.store import consistency_proof, digest_at, inclusion_proof
+from api.audit.verify import verify_log
+from api.bootstrap import Services, build_services
+from api.settings import Settings
+from api.storage.migrations import migrate
+from bench.ingest import (  # the sibling benchmark's workload and helpers
     _chunks,
     calls,
     record_in_batches,
@@ -45,12 +49,7 @@ from ingest import (  # the sibling benchmark's workload and helpers
     registrations,
     throwaway_database,
 )
-
-from api.audit.store import consistency_proof, digest_at, inclusion_proof
-from api.audit.verify import verify_log
-from api.bootstrap import Services, build_services
-from api.settings import Settings
-from api.storage.migrations import migrate
+from domain.commands import Command
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 COPY_CHUNK = 50_000
@@ -93,7 +92,12 @@ def ingest_pairs(a: Services, b: Services, n: int) -> list[Pair]:
     """Single facts, batches of 100 and of 1,000 (calls), and registrations (encrypted)."""
     run = uuid.uuid4().hex[:6]
 
-    def both(make: Callable[[int, str], list], count: int, record: Callable, size: int) -> list:
+    def both(
+        make: Callable[[int, str], list[Command]],
+        count: int,
+        record: Callable[[Services, Sequence[Command], int], float],
+        size: int,
+    ) -> list[tuple[int, Slice, Slice]]:
         cmds_a, cmds_b = make(count, f"{run}a{size}"), make(count, f"{run}b{size}")
         per_slice = 100 if size == 1 else 1000
         return [
@@ -112,11 +116,11 @@ def ingest_pairs(a: Services, b: Services, n: int) -> list[Pair]:
     return [pair for pair, _ in figures]
 
 
-def _one_by_one(services: Services, cmds: Sequence, _: int) -> float:
+def _one_by_one(services: Services, cmds: Sequence[Command], _: int) -> float:
     return record_one_by_one(services.ledger, cmds)
 
 
-def _batched(services: Services, cmds: Sequence, size: int) -> float:
+def _batched(services: Services, cmds: Sequence[Command], size: int) -> float:
     return record_in_batches(services.ledger, cmds, size)
 
 
@@ -155,7 +159,9 @@ def fill(services: Services, events: int, console: Console) -> float:
     return time.perf_counter() - started
 
 
-def _copy_chunk(conn: psycopg.Connection, templates: list, start: int, count: int) -> int:
+def _copy_chunk(
+    conn: psycopg.Connection, templates: list[tuple[object, ...]], start: int, count: int
+) -> int:
     copy_sql = (
         "COPY touchpoint_events (originator_id, originator_version, topic, state) "
         "FROM STDIN (FORMAT BINARY)"
@@ -205,10 +211,18 @@ def large_log(services: Services, events: int, console: Console) -> LargeLog:
     return figures
 
 
+def _position_at(conn: psycopg.Connection, seq: int) -> int:
+    """The log position of the chain entry ``seq``."""
+    row = conn.execute("SELECT position FROM touchpoint_chain WHERE seq = %s", (seq,)).fetchone()
+    if row is None:
+        msg = f"no chain entry {seq}"
+        raise RuntimeError(msg)
+    position: int = row[0]
+    return position
+
+
 def _proofs(conn: psycopg.Connection, head: int, figures: LargeLog) -> None:
-    middle = conn.execute(
-        "SELECT position FROM touchpoint_chain WHERE seq = %s", (figures.events // 2,)
-    ).fetchone()[0]
+    middle = _position_at(conn, figures.events // 2)
     proof = inclusion_proof(conn, middle)
     figures.prove = _timed(lambda: inclusion_proof(conn, middle), 5)
     figures.check = _timed(proof.failures, 200)
@@ -218,9 +232,7 @@ def _proofs(conn: psycopg.Connection, head: int, figures: LargeLog) -> None:
         json.dumps({k: v for k, v in data.items() if k != "record"}, separators=(",", ":"))
     )
     figures.path_hashes = len(proof.path)
-    older = conn.execute(
-        "SELECT position FROM touchpoint_chain WHERE seq = %s", (figures.events // 3,)
-    ).fetchone()[0]
+    older = _position_at(conn, figures.events // 3)
     step = consistency_proof(conn, older, head)
     figures.consistency_prove = _timed(lambda: consistency_proof(conn, older, head), 5)
     figures.consistency_check = _timed(step.failures, 200)

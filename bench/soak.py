@@ -37,13 +37,14 @@ from typing import Any
 import httpx
 import psutil
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.storage.keys import Role
 from api.storage.migrations import migrate
 from domain.commands import AnyCommand
 from tests.faults.support import (
@@ -168,7 +169,9 @@ class Traffic:
         refused = [item for item in items if item["status"] == "refused"]
         return not refused, f"{len(refused)} items refused"
 
-    def _read(self, http: httpx.Client, path: str, key: dict[str, str], **params: Any):
+    def _read(
+        self, http: httpx.Client, path: str, key: dict[str, str], **params: Any
+    ) -> tuple[bool, str]:
         response = http.get(path, params=params, headers=key)
         return response.status_code == 200, f"{response.status_code} {response.text[:120]}"
 
@@ -240,8 +243,8 @@ def rss_mb(serve_pid: int, postgres_pid: int | None) -> dict[str, float]:
         process = psutil.Process(pid)
         family = [process, *process.children(recursive=True)]
         if kind == "pss":
-            return sum(p.memory_full_info().pss for p in family)
-        return sum(p.memory_info().rss for p in family)
+            return float(sum(p.memory_full_info().pss for p in family))
+        return float(sum(p.memory_info().rss for p in family))
 
     found = {"touchpoint serve": tree(serve_pid), "driver": psutil.Process().memory_info().rss}
     if postgres_pid is not None:
@@ -264,7 +267,7 @@ def database(url: str | None) -> Iterator[tuple[str, int | None]]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield make_conninfo(**(conninfo_to_dict(url) | {"dbname": name})), None
+        yield make_conninfo(url, dbname=name), None
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -294,7 +297,7 @@ def prepare(url: str) -> Keys:
     return Keys(**{role: key[role] for role in ROLES})
 
 
-ROLES = ("agent", "analyst", "auditor", "integrator")
+ROLES: tuple[Role, ...] = ("agent", "analyst", "auditor", "integrator")
 
 
 def lost_writes(url: str, acked: list[dict[str, Any]]) -> int:

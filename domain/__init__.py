@@ -3,3 +3,18 @@
 Imports only the standard library, pydantic and eventsourcing's domain and
 application modules.
 """
+
+# The public modules; import from them (nothing is re-exported here).
+__all__ = [
+    "chain",
+    "commands",
+    "decide",
+    "errors",
+    "facts",
+    "ids",
+    "ledger",
+    "outcomes",
+    "ports",
+    "reading",
+    "rules",
+]

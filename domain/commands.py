@@ -17,6 +17,36 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, String
 
 from domain import ids
 
+__all__ = [
+    "AnyCommand",
+    "ChangeContactDetails",
+    "ChangeMarketingConsent",
+    "Channel",
+    "Command",
+    "ConsentChannel",
+    "CorrectCall",
+    "CustomerCommand",
+    "EraseCustomer",
+    "FreeText",
+    "InteractionRef",
+    "MailshotFollowUp",
+    "MailshotOpening",
+    "Money",
+    "PlanCampaign",
+    "RecordCall",
+    "RecordMailshotBounced",
+    "RecordMailshotConverted",
+    "RecordMailshotDelivered",
+    "RecordMailshotHeldBack",
+    "RecordMailshotResponded",
+    "RecordMailshotSent",
+    "RecordSurveyReply",
+    "Ref",
+    "RegisterCustomer",
+    "Seconds",
+    "Text",
+]
+
 Text = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$"),

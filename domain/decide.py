@@ -12,6 +12,27 @@ from domain import facts as f
 from domain import rules
 from domain.ports import Keyring
 
+__all__ = [
+    "DECISIONS",
+    "Session",
+    "call_as_corrected",
+    "change_contact_details",
+    "change_marketing_consent",
+    "correct_call",
+    "decide",
+    "erase_customer",
+    "plan_campaign",
+    "record_call",
+    "record_mailshot_bounced",
+    "record_mailshot_converted",
+    "record_mailshot_delivered",
+    "record_mailshot_held_back",
+    "record_mailshot_responded",
+    "record_mailshot_sent",
+    "record_survey_reply",
+    "register_customer",
+]
+
 
 class Session(Protocol):
     """What a decision may read: streams as they stand, the clock, the keys."""

@@ -2,6 +2,32 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "AbandonedCallHasTalkTime",
+    "CampaignAlreadyPlanned",
+    "CustomerAlreadyRegistered",
+    "CustomerErased",
+    "CustomerMismatch",
+    "DomainError",
+    "DurationTooLong",
+    "FactConflict",
+    "HeldBackNotMailed",
+    "InvalidFact",
+    "MailshotEventBeforeSend",
+    "NegativeAmount",
+    "NegativeDuration",
+    "NoScoreGiven",
+    "NothingToChange",
+    "OccurredInFuture",
+    "OccurredTooLongAgo",
+    "ScoreOutOfRange",
+    "UnknownCall",
+    "UnknownCampaign",
+    "UnknownInteraction",
+    "UnknownMailshot",
+    "WriteContention",
+]
+
 
 class DomainError(Exception):
     """A fact was refused by a rule of the domain.

@@ -19,6 +19,29 @@ from eventsourcing.domain import (  # type: ignore[attr-defined]  # re-exported 
     register_topic,
 )
 
+__all__ = [
+    "FACT_TYPES",
+    "CallCorrected",
+    "CallRecorded",
+    "CampaignPlanned",
+    "ContactDetailsChanged",
+    "CustomerErased",
+    "CustomerFact",
+    "CustomerRegistered",
+    "Fact",
+    "MailshotBounced",
+    "MailshotConverted",
+    "MailshotDelivered",
+    "MailshotFact",
+    "MailshotHeldBack",
+    "MailshotResponded",
+    "MailshotSent",
+    "MarketingConsentChanged",
+    "SurveyReplied",
+    "fact",
+    "topic_of",
+]
+
 FACT_TYPES: dict[str, type[Fact]] = {}
 _F = TypeVar("_F", bound="type[Fact]")
 

@@ -5,6 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from uuid import UUID, uuid5
 
+__all__ = [
+    "NAMESPACE",
+    "OWN_SOURCE",
+    "call_stream_id",
+    "campaign_stream_id",
+    "customer_stream_id",
+    "derive_id",
+    "mailshot_stream_id",
+    "survey_stream_id",
+]
+
 NAMESPACE = UUID("6f1d3c2e-8a4b-5c1d-9e7f-0a1b2c3d4e5f")
 # Callers' strings never contain control characters (the input models refuse
 # them), so the unit separator keeps ("a|b", "c") and ("a", "b|c") apart.

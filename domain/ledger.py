@@ -31,6 +31,8 @@ from domain.ports import (
 )
 from domain.reading import LoggedFact
 
+__all__ = ["MAX_ATTEMPTS", "Ledger"]
+
 MAX_ATTEMPTS = 8
 
 

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from domain.errors import DomainError, FactConflict
 
+__all__ = ["Outcome", "Pending", "Status"]
+
 Status = Literal["recorded", "duplicate", "refused"]
 
 

@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+__all__ = [
+    "FactKey",
+    "FactStore",
+    "KeyVault",
+    "Keyring",
+    "KnownFact",
+    "StoredRecord",
+    "WriteCollision",
+]
+
 
 class WriteCollision(Exception):
     """A concurrent writer took a fact key or stream version first; retry."""

@@ -10,6 +10,8 @@ from uuid import UUID
 from domain.facts import Fact
 from domain.ports import Keyring
 
+__all__ = ["ERASED", "WITHHELD", "LoggedFact"]
+
 ERASED: dict[str, bool] = {"erased": True}
 """Stands in for a personal field whose customer was erased (crypto-shredded)."""
 WITHHELD: dict[str, bool] = {"withheld": True}

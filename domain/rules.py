@@ -17,6 +17,33 @@ from domain.facts import (
     MailshotSent,
 )
 
+__all__ = [
+    "CSAT_RANGE",
+    "EARLIEST",
+    "EFFORT_RANGE",
+    "FUTURE_TOLERANCE",
+    "LONGEST_DURATION",
+    "NPS_RANGE",
+    "check_abandoned_without_talk",
+    "check_after_send",
+    "check_amount",
+    "check_call_exists",
+    "check_campaign_not_planned",
+    "check_campaign_planned",
+    "check_interaction_exists",
+    "check_mailshot_exists",
+    "check_non_negative",
+    "check_not_erased",
+    "check_not_registered",
+    "check_occurred_at",
+    "check_same_customer",
+    "check_score",
+    "check_some_score",
+    "check_something_changes",
+    "check_was_mailed",
+    "check_window_days",
+]
+
 NPS_RANGE = (0, 10)
 CSAT_RANGE = (1, 5)
 EFFORT_RANGE = (1, 7)

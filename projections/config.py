@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+__all__ = ["ViewConfig"]
+
 
 @dataclass(frozen=True)
 class ViewConfig:

@@ -8,6 +8,8 @@ from datetime import date, datetime
 
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
+__all__ = ["MetricQuery", "UnknownBreakdown", "filter_clause", "group_columns"]
+
 
 class UnknownBreakdown(ValueError):
     """A ``group_by`` or filter name the view does not have."""

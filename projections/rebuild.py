@@ -28,6 +28,14 @@ from projections.replay import REGISTRY, SOURCE_SCHEMA, replay, schema_pool
 from projections.runner import ProgressFn, ProjectionRunner, View, conninfo
 from projections.tracking import lock_tracking, take_position_from
 
+__all__ = [
+    "STAGING_PREFIX",
+    "RebuildRunning",
+    "RebuildStopped",
+    "rebuild_by_switch",
+    "staging_schema",
+]
+
 STAGING_PREFIX = "touchpoint_rebuild_"
 
 

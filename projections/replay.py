@@ -32,6 +32,21 @@ from domain.ledger import Ledger
 from projections.config import ViewConfig
 from projections.runner import ProgressFn, ProjectionRunner, View, conninfo
 
+__all__ = [
+    "REGISTRY",
+    "SCHEMA_PATTERN",
+    "SOURCE_SCHEMA",
+    "TRACKING",
+    "ReplayRefused",
+    "ReplayResult",
+    "UnknownReplaySchema",
+    "check_schema_name",
+    "prepare_schema",
+    "replay",
+    "schema_pool",
+    "use_replay_schema",
+]
+
 SOURCE_SCHEMA = "public"  # where the migrations create the live views' tables
 TRACKING = "view_tracking"
 REGISTRY = Identifier(SOURCE_SCHEMA, "replay_schemas")  # qualified: read on any search_path

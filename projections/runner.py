@@ -28,6 +28,18 @@ from domain.ledger import Ledger
 from domain.reading import LoggedFact
 from projections.tracking import advance, lock_tracking, rewind, view_position
 
+__all__ = [
+    "CHANNEL",
+    "CONNECTION_ERRORS",
+    "Backoff",
+    "ProgressFn",
+    "ProjectionRunner",
+    "View",
+    "ViewStatus",
+    "conninfo",
+    "log",
+]
+
 log = logging.getLogger(__name__)
 CHANNEL = "touchpoint_events"  # the library NOTIFYs on the events table's name
 # Errors that say "the database is unreachable", not "this view is broken".

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from api.bootstrap import Services, build_services
 from api.settings import Settings
@@ -84,9 +84,7 @@ def _server_url() -> Iterator[str]:
 
 
 def _with_dbname(url: str, dbname: str) -> str:
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    return make_conninfo(url, dbname=dbname)
 
 
 def _admin(url: str, sql: str) -> None:

@@ -1,1 +1,1 @@
-"""audit."""
+"""Tamper evidence over the stored log: chain entries, digests, proofs, verification, exports."""

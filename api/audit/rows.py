@@ -65,7 +65,12 @@ def binary_cursor(conn: AnyConnection, name: str | None = None) -> Iterator[Curs
 
 
 def log_rows(
-    conn: AnyConnection, after: int = 0, until: int = 2**63 - 1, progress: Progress | None = None
+    conn: AnyConnection,
+    after: int = 0,
+    until: int = 2**63 - 1,
+    progress: Progress | None = None,
+    *,
+    page: int = PAGE,
 ) -> Generator[Row, None, None]:
     """Events and chain entries in position order, merged; in the caller's transaction.
 
@@ -78,11 +83,16 @@ def log_rows(
     ):
         events.execute(EVENTS, (after, until))
         chain.execute(_ENTRIES, (after, until))
-        yield from _merge(_paged(events, progress), _paged(chain, None))
+        yield from _merge(_paged(events, progress, page), _paged(chain, None, page))
 
 
 def verification_rows(
-    conn: AnyConnection, after: int, first_seq: int, progress: Progress | None = None
+    conn: AnyConnection,
+    after: int,
+    first_seq: int,
+    progress: Progress | None = None,
+    *,
+    page: int = PAGE,
 ) -> Generator[Row, None, None]:
     """What ``log_rows`` gives, faster when nothing is missing: for verification.
 
@@ -94,14 +104,14 @@ def verification_rows(
     expected, last = first_seq, after
     with binary_cursor(conn, "tp_audit_verify") as cur:
         cur.execute(_JOINED, (after,))
-        while page := cur.fetchmany(PAGE):
-            seqs = [row[5] for row in page]
-            if None not in seqs and seqs[0] == expected and seqs[-1] - expected == len(page) - 1:
-                yield from page
+        while rows := cur.fetchmany(page):
+            seqs = [row[5] for row in rows]
+            if None not in seqs and seqs[0] == expected and seqs[-1] - expected == len(rows) - 1:
+                yield from rows
                 expected = seqs[-1] + 1
             else:
-                expected = yield from _with_orphans(conn, page, last, expected)
-            last = page[-1][0]
+                expected = yield from _with_orphans(conn, rows, last, expected)
+            last = rows[-1][0]
             if progress is not None:
                 progress(last)
     yield from _orphans(conn, last, 2**63 - 1)
@@ -132,11 +142,11 @@ def _orphans(conn: AnyConnection, after: int, before: int) -> list[Row]:
     return [(int(p), None, None, None, None, int(s), bytes(h)) for p, s, h in rows]
 
 
-def _paged(cur: Cursor[Any], progress: Progress | None) -> Iterator[tuple[Any, ...]]:
-    while page := cur.fetchmany(PAGE):
-        yield from page
+def _paged(cur: Cursor[Any], progress: Progress | None, page: int) -> Iterator[tuple[Any, ...]]:
+    while rows := cur.fetchmany(page):
+        yield from rows
         if progress is not None:
-            progress(page[-1][0])
+            progress(rows[-1][0])
 
 
 def _merge(events: Iterator[tuple[Any, ...]], entries: Iterator[tuple[Any, ...]]) -> Iterator[Row]:

@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``touchpoint`` command: one module per command group (``main`` assembles them)."""

@@ -36,10 +36,6 @@ from domain.chain.proofs import proof_from_json
 
 EXIT_FAILED = 1
 EXIT_UNUSABLE_INPUT = 2
-audit_app = typer.Typer(
-    help="Tamper evidence: digests, verification, proofs, offline exports.",
-    no_args_is_help=True,
-)
 FileArg = Annotated[Path, typer.Argument(help="An NDJSON export file.", dir_okay=False)]
 OutOption = Annotated[Path | None, typer.Option(help="Also write the JSON to this file.")]
 
@@ -99,7 +95,6 @@ def _unusable(message: str) -> typer.Exit:
     return typer.Exit(EXIT_UNUSABLE_INPUT)
 
 
-@audit_app.command("digest")
 def digest(
     position: Annotated[
         int | None, typer.Option(help="As of this position (default: the head).", min=0)
@@ -112,7 +107,6 @@ def digest(
     _emit(taken.to_json(), out)
 
 
-@audit_app.command("verify")
 def verify(
     from_digest: Annotated[
         str | None, typer.Option(help="Start from this trusted digest (a JSON file).")
@@ -131,7 +125,6 @@ def verify(
     typer.echo(json.dumps(report.verified.to_json(), indent=2))
 
 
-@audit_app.command("prove")
 def prove(
     position: Annotated[
         int | None, typer.Option(help="Prove the entry at this position is in the log.", min=1)
@@ -159,7 +152,6 @@ def prove(
     _emit(proof.to_json(), out)
 
 
-@audit_app.command("export")
 def export(file: FileArg) -> None:
     """Write the whole log (records, chain, authors, times) as NDJSON, with its digest."""
     with _services() as services, services.key_pool.connection() as conn:
@@ -171,7 +163,6 @@ def export(file: FileArg) -> None:
     typer.echo(json.dumps(taken.to_json(), indent=2))
 
 
-@audit_app.command("verify-export")
 def verify_export_command(
     file: Annotated[Path | None, typer.Argument(help="An export file.", dir_okay=False)] = None,
     digest: Annotated[
@@ -244,4 +235,13 @@ def _check_proof(file: Path, trusted: Digest | None) -> bool:
 
 def register(app: typer.Typer) -> None:
     """Add ``audit`` to the ``touchpoint`` command."""
-    app.add_typer(audit_app, name="audit")
+    group = typer.Typer(
+        help="Tamper evidence: digests, verification, proofs, offline exports.",
+        no_args_is_help=True,
+    )
+    group.command("digest")(digest)
+    group.command("verify")(verify)
+    group.command("prove")(prove)
+    group.command("export")(export)
+    group.command("verify-export")(verify_export_command)
+    app.add_typer(group, name="audit")

@@ -18,7 +18,6 @@ from api.cli.common import check_secret, database_errors
 from api.settings import Settings
 from api.storage.keys import ROLES, KeyInfo, KeyStore, Role
 
-keys_app = typer.Typer(help="API keys: create (shown once), revoke, list.", no_args_is_help=True)
 FIRST_ADMIN_NAME = "first admin (touchpoint serve)"
 
 
@@ -28,7 +27,6 @@ def _role(value: str) -> str:
     return value
 
 
-@keys_app.command("create")
 def create(
     role: Annotated[
         str, typer.Option(help=f"One of: {', '.join(ROLES)}.", callback=_role, show_default=False)
@@ -47,7 +45,6 @@ def create(
     typer.echo(key)
 
 
-@keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
     """Revoke a key at once (exit 1 if there is no such active key)."""
     with database_errors(), running(Settings()) as services:
@@ -59,7 +56,6 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys l
     err.print(f"key {key_id} revoked", highlight=False)
 
 
-@keys_app.command("list")
 def list_keys() -> None:
     """Every key: id, name, role, created, revoked (never a secret)."""
     with database_errors(), running(Settings()) as services:
@@ -95,4 +91,8 @@ def ensure_admin_key(keys: KeyStore, console: Console) -> str | None:
 
 def register(app: typer.Typer) -> None:
     """Add ``keys`` to the ``touchpoint`` command."""
-    app.add_typer(keys_app, name="keys")
+    group = typer.Typer(help="API keys: create (shown once), revoke, list.", no_args_is_help=True)
+    group.command("create")(create)
+    group.command("revoke")(revoke)
+    group.command("list")(list_keys)
+    app.add_typer(group, name="keys")

@@ -1,4 +1,4 @@
-"""``touchpoint views status|rebuild`` and ``touchpoint project``: operating the projections."""
+"""``touchpoint views status|rebuild``: the views' lag, and rebuilding one into a copy."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ from projections.rebuild import RebuildRunning, rebuild_by_switch
 from projections.registry import VIEW_NAMES, UnknownView, check_view_name
 from projections.runner import ProgressFn, ProjectionRunner, ViewStatus
 
-views_app = typer.Typer(
-    help="Projection views: their lag, and rebuilding one from the log.",
-    no_args_is_help=True,
-)
-
 
 def _check_name(name: str) -> str:
     try:
@@ -31,7 +26,6 @@ def _check_name(name: str) -> str:
         raise typer.BadParameter(str(unknown)) from unknown
 
 
-@views_app.command("status")
 def status() -> None:
     """Each view's position, and its lag behind the log in facts and in seconds."""
     with database_errors(), running(Settings()) as services:
@@ -50,7 +44,6 @@ def status_table(rows: list[ViewStatus]) -> Table:
     return table
 
 
-@views_app.command("rebuild")
 def rebuild(
     name: Annotated[
         str, typer.Argument(help=f"The view: {', '.join(VIEW_NAMES)}.", callback=_check_name)
@@ -87,4 +80,10 @@ def _rebuild(runner: ProjectionRunner, name: str, config: ViewConfig, progress: 
 
 def register(app: typer.Typer) -> None:
     """Add ``views`` and ``project`` to the ``touchpoint`` command."""
-    app.add_typer(views_app, name="views")
+    group = typer.Typer(
+        help="Projection views: their lag, and rebuilding one from the log.",
+        no_args_is_help=True,
+    )
+    group.command("status")(status)
+    group.command("rebuild")(rebuild)
+    app.add_typer(group, name="views")

@@ -1,1 +1,1 @@
-"""demo."""
+"""The demo: a seeded, realistic contact-centre history, generated and loaded."""

@@ -1,1 +1,1 @@
-"""storage."""
+"""PostgreSQL adapters: the recorder, the key vault, the API-key store, migrations."""

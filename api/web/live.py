@@ -3,7 +3,7 @@
 The recorder NOTIFYs ``touchpoint_events`` in the transaction of every append.
 ``LogSignal`` listens on a connection of its own while at least one stream is
 open, and wakes all of them on each notification; a stream then reads the log
-after its last position. A stream also reads every ``POLL_SECONDS`` whatever
+after its last position. A stream also reads every ``poll_seconds`` whatever
 happens, so a lost notification or a lost listener only delays it. Positions
 follow commit order (the recorder locks the table), so reading "after the last
 position seen" never skips a fact committed later.
@@ -28,7 +28,6 @@ from domain.reading import LoggedFact
 from projections.runner import CHANNEL
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 5.0
 PAGE = 500
 _FIRST_RETRY, _LONGEST_RETRY = 0.5, 30.0
 
@@ -120,7 +119,7 @@ def signal_for(state: Any, conninfo: str, connect_timeout: int) -> LogSignal:
 
 
 async def follow(
-    signal: LogSignal, reader: Reader, after: int
+    signal: LogSignal, reader: Reader, after: int, poll_seconds: float
 ) -> AsyncIterator[tuple[int, list[Any]]]:
     """``(position read up to, items)`` after ``after``, as the log grows, until cancelled.
 
@@ -134,7 +133,7 @@ async def follow(
             yield after, items
             if not full:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                    await asyncio.wait_for(wake.wait(), poll_seconds)
 
 
 def page_after(ledger: Ledger, after: int) -> tuple[int, list[LoggedFact], bool]:

@@ -99,9 +99,14 @@ class TokenBuckets:
     """Token buckets by key, bounded in number; not thread-safe (one event loop uses it)."""
 
     def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_buckets: int = MAX_BUCKETS,
     ) -> None:
         self.rate, self.burst, self.clock = rate, burst, clock
+        self.max_buckets = max_buckets
         self.buckets: OrderedDict[bytes, Bucket] = OrderedDict()
 
     def take(self, key: bytes) -> float:
@@ -110,7 +115,7 @@ class TokenBuckets:
         bucket = self.buckets.pop(key, None) or Bucket(float(self.burst), now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
         bucket.at = now
-        if len(self.buckets) >= MAX_BUCKETS:
+        if len(self.buckets) >= self.max_buckets:
             self._forget(now)
         self.buckets[key] = bucket  # most recently used last
         if bucket.tokens >= 1:
@@ -127,7 +132,7 @@ class TokenBuckets:
         ]
         for key in full:
             del self.buckets[key]
-        while len(self.buckets) >= MAX_BUCKETS:  # room for the one being taken
+        while len(self.buckets) >= self.max_buckets:  # room for the one being taken
             self.buckets.popitem(last=False)
 
 

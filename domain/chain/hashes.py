@@ -26,6 +26,22 @@ from uuid import UUID
 
 from domain.chain.merkle import CompactRange
 
+__all__ = [
+    "DIAGNOSIS_WINDOW",
+    "GENESIS",
+    "ChainState",
+    "Digest",
+    "Problem",
+    "Row",
+    "chain_hash",
+    "check_rows",
+    "diagnose",
+    "encode_record",
+    "record_to_json",
+    "row_from_json",
+    "row_hash",
+]
+
 GENESIS = bytes(32)
 """The hash before the first entry."""
 DIAGNOSIS_WINDOW = 100_000

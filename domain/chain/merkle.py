@@ -18,6 +18,22 @@ from functools import lru_cache
 from hashlib import sha256
 from typing import Protocol
 
+__all__ = [
+    "EMPTY_ROOT",
+    "CompactRange",
+    "MemoryTree",
+    "Subtrees",
+    "compact_range",
+    "consistency_path",
+    "inclusion_path",
+    "largest_power_below",
+    "leaf_hash",
+    "node_hash",
+    "subtree_root",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
 EMPTY_ROOT = sha256(b"").digest()
 """Root of the tree with no leaves (RFC 6962: the hash of the empty string)."""
 

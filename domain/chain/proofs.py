@@ -15,6 +15,14 @@ from typing import Any
 from domain.chain.hashes import Digest, Row, record_to_json, row_from_json, row_hash
 from domain.chain.merkle import leaf_hash, verify_consistency, verify_inclusion
 
+__all__ = [
+    "CONSISTENCY",
+    "INCLUSION",
+    "ConsistencyProof",
+    "InclusionProof",
+    "proof_from_json",
+]
+
 INCLUSION = "touchpoint-inclusion-proof"
 CONSISTENCY = "touchpoint-consistency-proof"
 

@@ -19,6 +19,18 @@ from psycopg.sql import SQL, Composable, Identifier
 from projections.config import ViewConfig
 from projections.query import MetricQuery, filter_clause, group_columns
 
+__all__ = [
+    "BREAKDOWNS",
+    "INSIGHT_DIMENSIONS",
+    "TOO_FEW",
+    "Z95",
+    "cem_metrics",
+    "detractor_followups",
+    "insights",
+    "nps_summary",
+    "ratios",
+]
+
 BREAKDOWNS = {
     "day": "day",
     "survey_kind": "survey_kind",

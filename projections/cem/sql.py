@@ -7,6 +7,15 @@ moves their contributions between the buckets of ``cem_daily``.
 
 from __future__ import annotations
 
+__all__ = [
+    "COLUMNS",
+    "CORRECT_CALLS",
+    "DROP_EMPTY",
+    "FIND_AFFECTED",
+    "REATTRIBUTE",
+    "SETTINGS",
+]
+
 # For the view's transaction only: plan every statement for its actual arrays (a generic
 # plan of an auto-prepared statement may hash a whole helper table per page), and no JIT
 # (estimates lag while a rebuild grows the tables; compiling costs more than it saves).

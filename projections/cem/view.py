@@ -27,6 +27,8 @@ from domain.reading import LoggedFact
 from projections.cem import sql
 from projections.config import ViewConfig
 
+__all__ = ["PRESSURE_WINDOW", "CemView", "Row"]
+
 PRESSURE_WINDOW = timedelta(days=30)  # METRICS.md: mailshots in the trailing 30 days
 _CORRECTABLE = (
     "queue", "agent_id", "reason", "talk_seconds", "hold_seconds", "after_call_work_seconds",
@@ -44,7 +46,7 @@ class _Page:
     corrections: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     mailshots: list[Row] = field(default_factory=list)
     replies: list[Row] = field(default_factory=list)
-    # (kind, customer_ref, at, call_id): see cem_sql.FIND_AFFECTED
+    # (kind, customer_ref, at, call_id): see projections.cem.sql.FIND_AFFECTED
     triggers: list[Row] = field(default_factory=list)
 
     def add(self, item: LoggedFact) -> None:

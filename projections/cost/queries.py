@@ -25,6 +25,8 @@ from projections.config import ViewConfig
 from projections.cost.view import COMPONENTS
 from projections.query import MetricQuery, filter_clause, group_columns
 
+__all__ = ["BREAKDOWNS", "agent_handled_seconds", "cost_metrics"]
+
 BREAKDOWNS = {"day": "day", "queue": "queue", "agent": "agent", "reason": "reason"}
 """Breakdown (and filter) names of the cost view and their columns."""
 

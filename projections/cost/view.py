@@ -30,6 +30,16 @@ from domain.facts import CallCorrected, CallRecorded
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
 
+__all__ = [
+    "BUCKET_KEY",
+    "COMPONENTS",
+    "NO_AGENT",
+    "CostView",
+    "Touch",
+    "merge_corrections",
+    "relink_spans",
+]
+
 Touch = tuple[str, str, datetime]
 """(customer, reason, occurred_at) of a call a page added, or moved between reasons."""
 NO_AGENT = ""

@@ -30,6 +30,17 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 from projections.config import ViewConfig
 from projections.query import MetricQuery, filter_clause, group_columns
 
+__all__ = [
+    "CENT",
+    "COLUMNS",
+    "PRESSURE_BANDS",
+    "Z95",
+    "contact_pressure",
+    "crm_metrics",
+    "metrics_from_components",
+    "pressure_from_counts",
+]
+
 COLUMNS = {"campaign": "campaign_id", "channel": "channel", "day": "day", "segment": "segment"}
 CENT = Decimal("0.0001")
 Z95 = 1.96

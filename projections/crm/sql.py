@@ -9,6 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+__all__ = [
+    "BOUNCED",
+    "CAMPAIGNS",
+    "CONTACT_DAYS",
+    "EMPTY_BUCKETS",
+    "KNOWN",
+    "OPENED",
+    "OPENINGS",
+    "OPTED_OUT",
+    "PRESSURE",
+    "REGISTERED",
+    "REVENUE",
+    "STEPS",
+    "WITHDRAWN",
+    "add_to_daily",
+    "flag_once",
+]
+
 OPENINGS = frozenset({"MailshotSent", "MailshotHeldBack"})
 _KEYS = "campaign_id, channel, day, segment"
 

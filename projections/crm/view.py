@@ -41,6 +41,8 @@ from domain.reading import LoggedFact
 from projections.config import ViewConfig
 from projections.crm.sql import STEPS
 
+__all__ = ["KINDS", "PAGE_COLUMNS", "PAGE_TABLE", "CrmView", "PageRow"]
+
 KINDS = frozenset(
     {
         "CampaignPlanned",

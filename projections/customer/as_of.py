@@ -32,6 +32,18 @@ from projections.customer.view import CustomerView
 from projections.replay import SOURCE_SCHEMA, TRACKING
 from projections.tracking import advance, lock_tracking
 
+__all__ = [
+    "MAX_POSITION",
+    "PAGE_SIZE",
+    "AsOf",
+    "Point",
+    "customer_as_of",
+    "customer_facts",
+    "events_table",
+    "log_point",
+    "parse_as_of",
+]
+
 MAX_POSITION = 2**63 - 1
 PAGE_SIZE = 1000  # facts per apply, as the runner's pages
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)

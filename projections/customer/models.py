@@ -10,6 +10,24 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+__all__ = [
+    "CallDetails",
+    "CallingReason",
+    "ChannelCounts",
+    "Consent",
+    "CustomerProfile",
+    "DetractorReply",
+    "Interaction",
+    "MailshotDetails",
+    "NpsCategory",
+    "NpsReading",
+    "PersonalState",
+    "SurveyDetails",
+    "TimelinePage",
+    "interaction",
+    "nps_category",
+]
+
 PersonalState = Literal["visible", "withheld", "erased"]
 """visible: decrypted; withheld: the reader may not see personal data; erased: key destroyed."""
 NpsCategory = Literal["promoter", "passive", "detractor"]

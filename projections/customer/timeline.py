@@ -14,6 +14,17 @@ from psycopg.rows import dict_row
 from domain.ports import Keyring, KeyVault
 from projections.customer.models import Interaction, PersonalState, TimelinePage, interaction
 
+__all__ = [
+    "LAST_INTERACTIONS",
+    "ORDER_NEWEST",
+    "Opener",
+    "UnknownCursor",
+    "all_rows",
+    "one",
+    "page_of",
+    "timeline",
+]
+
 LAST_INTERACTIONS = 50
 ORDER_NEWEST = "ORDER BY t.occurred_at DESC, t.position DESC"
 

@@ -16,6 +16,8 @@ from psycopg.sql import SQL, Identifier
 from domain import facts as f
 from domain.reading import LoggedFact
 
+__all__ = ["CORRECTABLE", "Row", "arrays", "correct_calls", "follow_ups", "unnest"]
+
 Row = dict[str, Any]
 CORRECTABLE: tuple[tuple[str, str], ...] = (
     ("queue", "text"),

@@ -1,7 +1,7 @@
 """The single customer view: profile, details, consent and timeline rows from the log.
 
 Only facts are stored here, never figures relative to a time: counts, windows,
-flags and costs are computed at read time (``customer_queries``) so they are
+flags and costs are computed at read time (``projections.customer.queries``) so they are
 right for any ``at``. Personal fields stay ciphertext (crypto-shredding reaches
 the view too). Every fact kind is applied with one SQL statement per page.
 """
@@ -19,6 +19,15 @@ from domain import facts as f
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
 from projections.customer.updates import arrays, correct_calls, follow_ups
+
+__all__ = [
+    "CALL_FIELDS",
+    "FOLLOW_UPS",
+    "SURVEY_FIELDS",
+    "TIMELINE_COLUMNS",
+    "CustomerView",
+    "Row",
+]
 
 Row = dict[str, Any]
 

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -34,6 +35,9 @@ from api.demo.history import DemoConfig, generate_days, load
 from api.settings import Settings
 from api.web.app import create_app
 from tests.conftest import TEST_KEY_SECRET
+
+if TYPE_CHECKING:  # Playwright is optional (see above): only its types, for mypy
+    from playwright.sync_api import ViewportSize
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -49,7 +53,7 @@ CHROMIUM_FLAGS = [
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -152,7 +156,12 @@ def page(browser) -> Iterator[object]:
     tab = browser.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: _script_error(message) and errors.append(message.text))
+
+    def on_console(message) -> None:
+        if _script_error(message):
+            errors.append(message.text)
+
+    tab.on("console", on_console)
     yield tab
     tab.close()
     assert errors == [], f"errors in the page: {errors}"

@@ -206,6 +206,6 @@ def source_ids_in_log(services: Services, kind: str = "CallRecorded") -> list[st
     """The source ids of every fact of ``kind`` in the log, in log order."""
     found, after = [], 0
     while page := services.ledger.read_log(after, 5000, [kind]):
-        found += [item.fact.source_id for item in page]  # type: ignore[attr-defined]
+        found += [item.fact.source_id for item in page]
         after = page[-1].position
     return found

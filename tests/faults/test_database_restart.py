@@ -19,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 import psycopg
@@ -99,8 +100,14 @@ def _views_at_head(url: str) -> bool:
             rows = conn.execute("SELECT view_name, position FROM view_tracking").fetchall()
     except psycopg.OperationalError:
         return False
-    positions = dict(rows)
+    positions: dict[str, int] = dict(rows)
     return head is not None and all(positions.get(view) == head[0] for view in VIEWS)
+
+
+def _accepted(http: httpx.Client, source_id: str, n: int) -> bool:
+    """Whether the call ``source_id`` (minute ``n``) is accepted when sent once more."""
+    response = http.post("/interactions/calls", json=call(source_id, minute=n % 600))
+    return response.status_code in (200, 201)
 
 
 def _resend(base: str, key: str, source_ids: set[str]) -> None:
@@ -108,14 +115,7 @@ def _resend(base: str, key: str, source_ids: set[str]) -> None:
     with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT, headers={"X-API-Key": key}) as http:
         for source_id in sorted(source_ids):
             n = int(source_id.rsplit("-", 1)[1])
-            wait_until(
-                lambda s=source_id, n=n: (
-                    http.post("/interactions/calls", json=call(s, minute=n % 600)).status_code
-                    in (200, 201)
-                ),
-                30,
-                f"{source_id} accepted on retry",
-            )
+            wait_until(partial(_accepted, http, source_id, n), 30, f"{source_id} accepted on retry")
 
 
 def test_a_database_restart_under_load_loses_no_acknowledged_write(tmp_path):

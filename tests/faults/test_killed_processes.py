@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 
 import httpx
 import psycopg
@@ -152,6 +153,11 @@ def _facts(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _progressed(url: str, before: int, process: subprocess.Popen[bytes]) -> bool:
+    """More facts than ``before`` in the log, or the import has ended."""
+    return _facts(url) > before or process.poll() is not None
+
+
 def test_an_import_killed_and_run_again_ends_as_one_clean_import(
     database_url, fresh_database, tmp_path
 ):
@@ -161,11 +167,7 @@ def test_an_import_killed_and_run_again_ends_as_one_clean_import(
     for _ in range(3):  # killed at three moments of the import, each run from the start
         process = _import(database_url, path)
         before = _facts(database_url)
-        wait_until(
-            lambda b=before, p=process: _facts(database_url) > b or p.poll() is not None,
-            60,
-            "progress",
-        )
+        wait_until(partial(_progressed, database_url, before, process), 60, "progress")
         if process.poll() is None:
             process.kill()
             kills += 1

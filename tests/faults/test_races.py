@@ -74,7 +74,9 @@ def test_the_same_ten_thousand_facts_from_eight_clients_are_recorded_once(databa
             positions[item["source_id"]].add(item["position"])
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT count(*), count(DISTINCT originator_id) FROM touchpoint_events")
-        in_log, streams = row.fetchone()
+        counts = row.fetchone()
+    assert counts is not None
+    in_log, streams = counts
     assert in_log == FACTS
     assert streams == FACTS
     assert statuses == {"recorded": FACTS, "duplicate": FACTS * (CLIENTS - 1)}

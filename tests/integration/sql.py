@@ -11,7 +11,7 @@ def query(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[
     """Rows of one statement, run in its own committed transaction."""
     with psycopg.connect(url, autocommit=True) as conn:
         # No parameters means no placeholders: '%' in plpgsql bodies stays literal.
-        cursor = conn.execute(statement, params or None)  # type: ignore[arg-type]
+        cursor = conn.execute(statement, params or None)
         return cursor.fetchall() if cursor.description else []
 
 

@@ -15,6 +15,7 @@ from domain import commands as c
 from domain import errors
 from domain.decide import decide
 from domain.facts import Fact
+from domain.ports import Keyring
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ class FakeSession:
 
     now: datetime = NOW
     author: str = "unit-test"
-    keyring: ReversingKeyring = field(default_factory=ReversingKeyring)
+    keyring: Keyring = field(default_factory=ReversingKeyring)
     streams: dict[UUID, list[Fact]] = field(default_factory=dict)
 
     def stream(self, stream_id: UUID) -> list[Fact]:

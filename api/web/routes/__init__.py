@@ -1,1 +1,1 @@
-"""routes."""
+"""One module per URL prefix; each exposes ``router()``."""

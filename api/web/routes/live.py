@@ -31,7 +31,6 @@ from domain.ports import Keyring
 from domain.reading import LoggedFact
 
 RETRY_MILLISECONDS = 2000
-CHECKPOINT_SECONDS = 10.0
 
 
 class LiveFact(BaseModel):
@@ -119,14 +118,21 @@ async def _events(
     opening = f"following the log after position {start}"
     yield ServerSentEvent(comment=opening, id=str(start), retry=RETRY_MILLISECONDS)
     signal = signal_for(request.app.state, services.database_url, services.settings.connect_timeout)
+    settings = services.settings
     last_id, marked = start, time.monotonic()
-    async for position, items in follow(signal, reader, start):
+    sent = marked  # when anything was last sent, for the keep-alive comments
+    async for position, items in follow(signal, reader, start, settings.live_poll_seconds):
+        now = time.monotonic()
         for item in items:
             yield ServerSentEvent(data=item, id=str(item.position))
-            last_id, marked = item.position, time.monotonic()
-        if position > last_id and time.monotonic() - marked >= CHECKPOINT_SECONDS:
+            last_id, marked, sent = item.position, now, now
+        if position > last_id and now - marked >= settings.live_checkpoint_seconds:
             yield ServerSentEvent(comment="read up to here", id=str(position))
-            last_id, marked = position, time.monotonic()
+            last_id, marked, sent = position, now, now
+        elif now - sent >= settings.live_keepalive_seconds:
+            # Our own keep-alive, at an interval of ours (FastAPI's own comes after 15 s).
+            yield ServerSentEvent(comment="ping")
+            sent = now
 
 
 async def customer_events(

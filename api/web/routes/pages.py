@@ -1,6 +1,6 @@
 """The two pages served by the API: the agent desktop and the analyst dashboard.
 
-Both are static HTML and JavaScript from ``api/static`` (the charting library is
+Both are static HTML and JavaScript from ``api/web/static`` (the charting library is
 vendored there: nothing is fetched from elsewhere at run time). The pages need no
 key to load; they ask for one and send it on every API call in ``X-API-Key``, kept
 in the tab's ``sessionStorage`` only. Live updates are read with ``fetch`` streaming

@@ -20,7 +20,7 @@ WAIT_SECONDS = 30.0  # generous bound for "promptly"; nothing asserts on speed
 class ProbeView:
     """Writes one row per fact, then (optionally) fails when it meets ``fail_at``."""
 
-    tables = ("runner_probe",)
+    tables: tuple[str, ...] = ("runner_probe",)
 
     def __init__(self, name: str, fail_at: int | None = None) -> None:
         self.name = name

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def audit():
     spec = importlib.util.spec_from_file_location("audit_report", ROOT / ".ci" / "audit_report.py")
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

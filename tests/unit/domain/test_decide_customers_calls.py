@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -86,8 +87,9 @@ def test_an_attribution_window_outside_one_day_to_ten_years_is_refused(session, 
     "name", ["wait_seconds", "talk_seconds", "hold_seconds", "after_call_work_seconds"]
 )
 def test_a_call_with_a_negative_duration_is_refused(session, name):
+    negative: dict[str, Any] = {name: -1}
     with pytest.raises(errors.NegativeDuration) as refused:
-        session.record(b.call(**{name: -1}))
+        session.record(b.call(**negative))
     assert refused.value.field == name
 
 

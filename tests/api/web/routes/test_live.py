@@ -15,12 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import fastapi.routing
 import psycopg
 import pytest
 
 from api.web import live
-from api.web.routes import live as routes_live
 from tests import builders as b
 
 WAIT = 15.0  # seconds: the most any expected event may take (generous; never asserted on)
@@ -83,6 +81,15 @@ class Stream:
         return found
 
 
+def positions_of(events: list[Event]) -> list[int]:
+    """The log positions the events carry as their ids (each must carry one)."""
+    positions = []
+    for event in events:
+        assert event.id is not None, event
+        positions.append(int(event.id))
+    return positions
+
+
 @contextmanager
 def stream(client, path: str, headers: dict[str, str], **params: Any) -> Iterator[Stream]:
     with client.stream("GET", path, headers=headers, params=params) as response:
@@ -121,7 +128,7 @@ def test_the_log_stream_pushes_every_fact_with_personal_fields_withheld(
 
         pushed = events.facts(2)
 
-    assert [int(e.id) for e in pushed] == [first.position, second.position]
+    assert positions_of(pushed) == [first.position, second.position]
     assert pushed[0].data["data"]["name"] == {"withheld": True}
     assert "Ada Lovelace" not in json.dumps([e.data for e in pushed])
 
@@ -133,7 +140,7 @@ def test_a_stream_resumes_after_the_last_event_id(client, services, role_headers
     with stream(client, "/customers/C1/events", headers, after=0) as events:
         pushed = events.facts(2)
 
-    assert [int(e.id) for e in pushed] == positions[2:]
+    assert positions_of(pushed) == positions[2:]
 
 
 def test_a_stream_resumes_from_the_after_parameter(client, services, role_headers):
@@ -142,7 +149,7 @@ def test_a_stream_resumes_from_the_after_parameter(client, services, role_header
     with stream(client, "/log/events", role_headers["auditor"], after=positions[0]) as events:
         pushed = events.facts(2)
 
-    assert [int(e.id) for e in pushed] == positions[1:]
+    assert positions_of(pushed) == positions[1:]
 
 
 def test_an_erased_customer_stream_shows_personal_fields_as_erased(client, services, role_headers):
@@ -157,9 +164,9 @@ def test_an_erased_customer_stream_shows_personal_fields_as_erased(client, servi
 
 
 def test_a_customer_stream_marks_how_far_it_read_past_other_customers(
-    client, services, role_headers, monkeypatch
+    client, services, role_headers
 ):
-    monkeypatch.setattr(routes_live, "CHECKPOINT_SECONDS", 0.0)
+    services.settings.live_checkpoint_seconds = 0.0
     other = services.ledger.record(b.call("other", ref="C2"), "t").position
 
     with stream(client, "/customers/C1/events", role_headers["agent"], after=0) as events:
@@ -255,7 +262,7 @@ def test_facts_still_arrive_by_polling_when_notifications_cannot_be_heard(
         raise psycopg.OperationalError("no LISTEN for this test")
 
     monkeypatch.setattr(live.LogSignal, "_listen_once", deaf)
-    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
+    services.settings.live_poll_seconds = 0.2
 
     with stream(client, "/customers/C1/events", role_headers["agent"]) as events:
         events.next()
@@ -266,8 +273,9 @@ def test_facts_still_arrive_by_polling_when_notifications_cannot_be_heard(
     assert pushed.id == str(called.position)
 
 
-def test_an_idle_stream_carries_keep_alive_comments(client, role_headers, monkeypatch):
-    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.1)
+def test_an_idle_stream_carries_keep_alive_comments(client, services, role_headers):
+    services.settings.live_poll_seconds = 0.1
+    services.settings.live_keepalive_seconds = 0.1
 
     with stream(client, "/log/events", role_headers["auditor"]) as events:
         events.next()

@@ -10,6 +10,7 @@ key and a revoked key get exactly 401.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,7 @@ def _endpoints(client) -> set[tuple[str, str]]:
 
 def _status(client, method: str, path: str, headers: dict[str, str]) -> int:
     url = path.format(**SAMPLE_PARAMS)
-    body = {"json": {}} if method == "POST" else {}
+    body: dict[str, Any] = {"json": {}} if method == "POST" else {}
     # Streamed: an event stream answers its status, then is left at once.
     with client.stream(method, url, headers=headers, **body) as response:
         return response.status_code
@@ -94,7 +95,7 @@ def test_each_role_gets_exactly_what_the_table_says(client, services, role_heade
     revoked_principal, revoked_key = services.keys.create("admin", "revoked")
     services.keys.revoke(revoked_principal.key_id)
 
-    wrong = []
+    wrong: list[tuple[str, int, str]] = []
     for role in ROLES:
         status = _status(client, method, path, role_headers[role])
         if allowed == PUBLIC or role in allowed:

@@ -74,14 +74,16 @@ def _urls(spec: dict) -> list[tuple[str, bool, dict[str, str] | None]]:
         "stream_id": _stream_ids(KEPT, 0) + _stream_ids(ERASED, 1),
         "name": list(VIEWS),
     }
-    urls = []
+    urls: list[tuple[str, bool, dict[str, str] | None]] = []
     for path, item in spec["paths"].items():
         operation = item.get("get")
         if operation is None:
             continue
         live = "text/event-stream" in str(operation.get("responses", {}).get("200", {}))
         params = [param for param in operation.get("parameters", []) if param["in"] == "query"]
-        query = {p["name"]: QUERY[p["name"]] for p in params if p["name"] in QUERY}
+        query: dict[str, str] | None = {
+            p["name"]: QUERY[p["name"]] for p in params if p["name"] in QUERY
+        }
         if any(p.get("required") and p["name"] not in QUERY for p in params):
             query = None
         urls.extend((url, live, query) for url in _expand(path, values))
@@ -133,7 +135,8 @@ def test_no_role_but_agents_sees_personal_data_and_nobody_sees_an_erased_custome
     client, role_headers, recorded
 ):
     urls = _urls(client.get("/openapi.json").json())
-    leaks, agent_saw_kept, answered = [], False, {}
+    leaks, agent_saw_kept = [], False
+    answered: dict[str, set[int]] = {}
     for role in ROLES:
         for url, live, query in urls:
             status, text = _read(client, url, role_headers[role], live, query)

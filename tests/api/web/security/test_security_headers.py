@@ -146,10 +146,9 @@ def test_a_bucket_grants_its_burst_then_one_token_per_interval():
     assert after_wait == 0.0
 
 
-def test_the_number_of_buckets_is_bounded_forgetting_idle_keys_first(monkeypatch):
-    monkeypatch.setattr("api.web.middleware.MAX_BUCKETS", 3)
+def test_the_number_of_buckets_is_bounded_forgetting_idle_keys_first():
     clock = Clock()
-    buckets = TokenBuckets(rate=1.0, burst=1, clock=clock)
+    buckets = TokenBuckets(rate=1.0, burst=1, clock=clock, max_buckets=3)
     buckets.take(b"busy")
     for key in (b"a", b"b", b"c", b"d"):
         buckets.take(key)

@@ -46,7 +46,7 @@ def tamper(url: str, *statements: str, params: tuple[Any, ...] = ()) -> None:
         conn.execute("ALTER TABLE touchpoint_chain DISABLE TRIGGER USER")
         try:
             for statement in statements:
-                conn.execute(statement, params or None)  # type: ignore[arg-type]
+                conn.execute(statement, params or None)
         finally:
             conn.execute("ALTER TABLE touchpoint_events ENABLE TRIGGER USER")
             conn.execute("ALTER TABLE touchpoint_chain ENABLE TRIGGER USER")

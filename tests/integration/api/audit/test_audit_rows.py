@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.audit import rows as audit_rows
-from api.audit.rows import log_rows, verification_rows
+from api.audit.rows import PAGE, log_rows, verification_rows
 from tests.integration.api.audit.support import record_history, tamper, verify
 
 DELETE = "DELETE FROM touchpoint_events WHERE notification_id = %s"
@@ -15,11 +14,11 @@ FORGE = (
 )
 
 
-def both(services) -> tuple[list, list]:
+def both(services, page: int = PAGE) -> tuple[list, list]:
     with services.key_pool.connection() as conn:
-        plain = list(log_rows(conn))
+        plain = list(log_rows(conn, page=page))
         conn.commit()
-        fast = list(verification_rows(conn, 0, 0))
+        fast = list(verification_rows(conn, 0, 0, page=page))
     return plain, fast
 
 
@@ -28,30 +27,28 @@ def both(services) -> tuple[list, list]:
     "victims", [[0], [-1], [4], [4, 5, 9], [0, -1, 7]], ids=["first", "last", "one", "some", "ends"]
 )
 def test_deleted_events_show_as_entries_without_events_in_both_streams(
-    services, database_url, monkeypatch, page, victims
+    services, database_url, page, victims
 ):
-    monkeypatch.setattr(audit_rows, "PAGE", page)
     recorded = record_history(services)
     for victim in victims:
         tamper(database_url, DELETE, params=(recorded[victim],))
 
-    plain, fast = both(services)
+    plain, fast = both(services, page)
 
     assert fast == plain
     assert [row[0] for row in fast if row[1] is None] == sorted(recorded[v] for v in victims)
 
 
 def test_a_forged_event_without_entry_next_to_a_deleted_one_is_shown_as_both(
-    services, database_url, monkeypatch
+    services, database_url
 ):
-    monkeypatch.setattr(audit_rows, "PAGE", 4)
     recorded = record_history(services)
     gap = next(p for p in range(recorded[0], recorded[-1]) if p not in recorded)
     after_gap = min(p for p in recorded if p > gap)
     tamper(database_url, DELETE, params=(after_gap,))
     tamper(database_url, FORGE, params=(gap,))
 
-    plain, fast = both(services)
+    plain, fast = both(services, page=4)
     report = verify(services)
 
     assert fast == plain

@@ -96,6 +96,6 @@ def test_a_bad_end_date_is_refused_before_anything_starts(database_url):
 
 
 def test_without_an_end_the_history_ends_today():
-    config = _config(10, 1, 42, None, lambda message, code: ValueError(message))
+    config = _config(10, 1, 42, None)
 
     assert config.end == datetime.now(UTC).date()

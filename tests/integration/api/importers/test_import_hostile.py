@@ -59,7 +59,9 @@ def files(draw):
     """(lines, numbers of the bad lines, distinct good lines, good lines in all)."""
     example = next(_examples)
     kinds = draw(st.lists(st.sampled_from(["good", "again", "bad", "rule", "field"]), max_size=40))
-    lines, bad, good = [], set(), []
+    lines: list[bytes] = []
+    bad: set[int] = set()
+    good: list[bytes] = []
     for number, kind in enumerate(kinds, 1):
         if kind == "again" and good:
             lines.append(draw(st.sampled_from(good)))

@@ -27,8 +27,8 @@ import httpx
 import psycopg
 import pytest
 
+from api import bootstrap
 from api.settings import Settings
-from api.storage import embedded as database
 from tests.conftest import TEST_KEY_SECRET
 
 STARTUP_DEADLINE_SECONDS = 120  # a bound for a hung start, not a performance claim
@@ -50,7 +50,7 @@ def _embedded(data_dir: Path) -> Settings:
 def test_with_no_url_an_embedded_server_starts_in_the_data_folder(reachable_dir):
     data_dir = reachable_dir / "pg"
 
-    with database.database_url(_embedded(data_dir)) as url, psycopg.connect(url) as conn:
+    with bootstrap.database_url(_embedded(data_dir)) as url, psycopg.connect(url) as conn:
         answer = conn.execute("SELECT 6 * 7").fetchone()
 
     assert answer == (42,)
@@ -60,11 +60,11 @@ def test_with_no_url_an_embedded_server_starts_in_the_data_folder(reachable_dir)
 
 def test_data_survives_a_stop_and_a_start_in_the_same_folder(reachable_dir):
     settings = _embedded(reachable_dir / "pg")
-    with database.database_url(settings) as url, psycopg.connect(url, autocommit=True) as conn:
+    with bootstrap.database_url(settings) as url, psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (note text)")
         conn.execute("INSERT INTO kept VALUES ('still here')")
 
-    with database.database_url(settings) as url, psycopg.connect(url) as conn:
+    with bootstrap.database_url(settings) as url, psycopg.connect(url) as conn:
         rows = conn.execute("SELECT note FROM kept").fetchall()
 
     assert rows == [("still here",)]
@@ -74,7 +74,7 @@ def test_with_a_url_set_no_embedded_server_is_started(reachable_dir, database_ur
     data_dir = reachable_dir / "pg"
     settings = Settings(database_url=database_url, data_dir=data_dir)
 
-    with database.database_url(settings) as url:
+    with bootstrap.database_url(settings) as url:
         assert url == database_url
 
     assert not data_dir.exists()

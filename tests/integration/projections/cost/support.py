@@ -102,4 +102,4 @@ def total(services: Any, **kw: Any) -> dict[str, Any]:
 def table(url: str, statement: str) -> list[tuple[Any, ...]]:
     """Rows of a fixed SQL statement on the view tables (for inspection)."""
     with psycopg.connect(url) as conn:
-        return conn.execute(statement).fetchall()  # type: ignore[arg-type]
+        return conn.execute(statement).fetchall()

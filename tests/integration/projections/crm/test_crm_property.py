@@ -114,7 +114,7 @@ def _follow_up(draw: st.DrawFn, n: int, opening: Opening) -> c.Command:
 
 
 def _consent(draw: st.DrawFn, n: int, openings: list[Opening]) -> c.Command:
-    if openings and draw(st.booleans()):  # near a send, so that windows are hit
+    if bool(openings) and draw(st.booleans()):  # near a send, so that windows are hit
         opening = draw(st.sampled_from(openings))
         customer, when = opening.customer, opening.at + _offset(draw, opening.window)
     else:
@@ -177,7 +177,7 @@ def reference_daily(facts: list[f.Fact], zone: Any) -> dict[tuple[Any, ...], lis
 
 
 def _components(
-    facts: list[f.Fact], opening: f.MailshotFact, campaign: f.CampaignPlanned
+    facts: list[f.Fact], opening: f.MailshotSent | f.MailshotHeldBack, campaign: f.CampaignPlanned
 ) -> list[Any]:
     """sent, bounced, unit cost, responders, converters, revenue, opt-outs, then control."""
     end = opening.occurred_at + timedelta(days=campaign.attribution_window_days)
@@ -253,7 +253,7 @@ def reference_by_campaign(
         lift = None if p1 is None or p2 is None else 100 * (p1 - p2)
         margin = (
             None
-            if lift is None
+            if p1 is None or p2 is None  # exactly when lift is None
             else 196 * math.sqrt(p1 * (1 - p1) / delivered + p2 * (1 - p2) / held)
         )
         out[campaign] = (

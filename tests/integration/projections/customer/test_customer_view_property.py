@@ -270,7 +270,8 @@ def _op_erase(m: Model, sid, args):
 
 
 def _interactions(m: Model, ref: str) -> list[Any]:
-    mine = [x for x in (*m.calls, *m.mails, *m.surveys) if x.ref == ref]
+    everything: list[Call | Mail | Survey] = [*m.calls, *m.mails, *m.surveys]
+    mine = [x for x in everything if x.ref == ref]
     return sorted(
         (x for x in mine if not isinstance(x, Mail) or x.sent),
         key=lambda x: (x.t, x.pos),
@@ -326,6 +327,11 @@ def expected(m: Model, ref: str) -> dict[str, Any] | None:
         None if erased else _latest_detail(m, ref, n) for n in ("name", "email", "phone")
     )
     scored = sorted((s for s in surveys if s.nps is not None), key=lambda s: (s.t, s.pos))
+    latest_nps = None
+    if scored:
+        latest = scored[-1]
+        assert latest.nps is not None  # scored surveys have a score
+        latest_nps = (latest.nps, nps_category(latest.nps), latest.t)
     detractors = [
         s
         for s in surveys
@@ -354,9 +360,7 @@ def expected(m: Model, ref: str) -> dict[str, Any] | None:
         },
         "last_contact": max((x.t for x in items), default=None),
         "recent": [_key(x) for x in items[:50]],
-        "latest_nps": None
-        if not scored
-        else (scored[-1].nps, nps_category(scored[-1].nps), scored[-1].t),
+        "latest_nps": latest_nps,
         "detractors": [
             (s.sid, s.nps, "open" if s.t + timedelta(hours=48) >= AT else "expired")
             for s in detractors
@@ -378,6 +382,7 @@ def observed(conn, vault, ref: str) -> dict[str, Any] | None:
         return None
 
     def key(i):
+        details: tuple[Any, ...]
         if i.call is not None:
             c = i.call
             details = (c.queue, c.reason, c.outcome, c.talk_seconds, c.resolved, c.corrections)

@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -158,7 +158,7 @@ def test_handle_times_are_skewed_with_a_long_tail(history):
 
 
 def test_some_calls_repeat_the_same_reason_within_a_week(history):
-    last = {}
+    last: dict[tuple[str, str], datetime] = {}
     repeats = 0
     for call in _of(history, c.RecordCall):
         key = (call.customer_ref, call.reason)
@@ -224,7 +224,8 @@ def test_high_mailshot_pressure_lowers_nps(history):
     sends = defaultdict(list)
     for cmd in _of(history, c.RecordMailshotSent):
         sends[cmd.customer_ref].append(cmd.occurred_at)
-    pressed, spared = [], []
+    pressed: list[c.RecordSurveyReply] = []
+    spared: list[c.RecordSurveyReply] = []
     for reply in _of(history, c.RecordSurveyReply):
         window = reply.occurred_at - timedelta(days=30)
         count = sum(window <= at <= reply.occurred_at for at in sends[reply.customer_ref])

@@ -49,6 +49,7 @@ def test_an_answered_call_s_wait_and_talk_come_from_its_timestamps():
 def test_an_abandoned_call_waits_until_it_left_the_queue():
     (call,) = _call("02/03/2026,1882,C-1002,billing,,09:20:00,09:21:10,,,,,ABANDONED,,N,N")
 
+    assert isinstance(call, c.RecordCall)
     assert call.outcome == "abandoned"
     assert call.wait_seconds == 70
     assert (call.talk_seconds, call.hold_seconds, call.after_call_work_seconds) == (0, 0, 0)
@@ -61,6 +62,7 @@ def test_a_call_across_midnight_ends_the_next_day():
         "02/03/2026,1999,C-1003,billing,a17,23:59:50,00:00:10,00:00:10,00:05:10,0,20,ANSWERED,x,N,Y"
     )
 
+    assert isinstance(call, c.RecordCall)
     assert call.wait_seconds == 20
     assert call.talk_seconds == 300
 
@@ -115,6 +117,7 @@ def test_durations_are_taken_as_given_in_the_durations_shape():
 
     (call,) = build(row)
 
+    assert isinstance(call, c.RecordCall)
     assert call.source_id == "LDN-88121"
     assert (
         call.wait_seconds,
@@ -126,6 +129,7 @@ def test_durations_are_taken_as_given_in_the_durations_shape():
         header, "LDN;88122;2026-03-02 09:15:00;C-1002;billing;;1:05;;;;Caller hung up;", ";"
     )
     (abandoned,) = build(hung_up)
+    assert isinstance(abandoned, c.RecordCall)
     assert (abandoned.outcome, abandoned.wait_seconds) == ("abandoned", 65)
     assert (
         build(_row(header, "LDN;1;2026-03-02 09:15:00;C-1;billing;;0;0;0;0;Test call;", ";")) == []
@@ -147,6 +151,7 @@ def test_a_post_call_survey_names_its_call_and_a_relationship_survey_none():
     assert reply.about == c.InteractionRef(kind="call", source="acd", source_id="02/03/2026-1881")
     assert (reply.nps, reply.csat, reply.effort, reply.comment) == (9, 5, None, "Quick")
     assert reply.occurred_at == datetime(2026, 3, 2, 11, 2, tzinfo=UTC)
+    assert isinstance(annual, c.RecordSurveyReply)
     assert (annual.survey_kind, annual.about) == ("relationship", None)
     assert annual.occurred_at == datetime(2026, 3, 5, 10, 0, tzinfo=LONDON)
     with pytest.raises(BadRow, match="NPS: not a whole number"):
@@ -179,6 +184,8 @@ def test_a_response_with_an_order_value_is_also_a_conversion():
     responded, converted = build(_row(header, "SPRING26,C-1,2026-03-04,web,250.00"))
     (only,) = build(_row(header, "SPRING26,C-2,2026-03-05,,"))
 
+    assert isinstance(responded, c.RecordMailshotResponded)
+    assert isinstance(converted, c.RecordMailshotConverted)
     assert responded.mailshot == c.Ref(source="crm", source_id="SPRING26-C-1")
     assert (responded.how, converted.value) == ("web", Decimal("250.00"))
     assert isinstance(only, c.RecordMailshotResponded)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hashlib import sha256
+from typing import cast
 
 import pytest
 
@@ -27,7 +28,8 @@ def record(position: int, n: int) -> tuple[int, bytes, int, bytes, bytes]:
 
 def chained(records: list[tuple[int, bytes, int, bytes, bytes]]) -> list[Row]:
     """Rows as an honest append would have stored them."""
-    rows, previous = [], GENESIS
+    rows: list[Row] = []
+    previous = GENESIS
     for seq, rec in enumerate(records):
         previous = sha256(previous + encode_record(*rec)).digest()
         rows.append((*rec, seq, previous))
@@ -75,6 +77,7 @@ def test_an_untouched_log_verifies_to_its_head_with_the_hand_computed_digest():
 def test_changing_one_byte_of_a_state_is_named_as_a_changed_record_at_its_position():
     rows = log()
     position, oid, version, topic, state, seq, stored = rows[2]
+    assert state is not None
     rows[2] = (position, oid, version, topic, state[:-1] + b"!", seq, stored)
 
     state_after, problem = verify(rows)
@@ -120,8 +123,8 @@ def test_swapping_two_positions_is_named_at_the_first_as_a_change_of_order():
     rows = log()
     (p2, *rest2), (p5, *rest5) = rows[1], rows[4]
     events2, events5 = rest2[:4], rest5[:4]
-    rows[1] = (p2, *events5, *rest2[4:])
-    rows[4] = (p5, *events2, *rest5[4:])
+    rows[1] = cast(Row, (p2, *events5, *rest2[4:]))
+    rows[4] = cast(Row, (p5, *events2, *rest5[4:]))
 
     _, problem = verify(rows)
 
@@ -163,15 +166,19 @@ def test_a_record_survives_json_with_its_state_as_base64():
     row = log(1)[0]
 
     data = record_to_json(row)
+    stored = row[6]
+    assert stored is not None
 
     assert data["state"] == "eyJuIjowfQ=="  # base64 of {"n":0}
-    assert row_from_json(data, row[5], row[6].hex()) == row
+    assert row_from_json(data, row[5], stored.hex()) == row
 
 
 def test_an_entry_forged_into_a_gap_with_a_place_of_its_own_is_named_as_misplaced():
     rows = log()  # positions 1, 2, 3, 6, 7, 8
     fake = record(4, 77)
-    forged = (*fake, len(rows), sha256(rows[2][6] + encode_record(*fake)).digest())
+    previous = rows[2][6]
+    assert previous is not None
+    forged = (*fake, len(rows), sha256(previous + encode_record(*fake)).digest())
 
     _, problem = verify([*rows[:3], forged, *rows[3:]])
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from domain.chain.hashes import GENESIS, Digest
+from domain.chain.hashes import GENESIS, Digest, Row
 from domain.chain.merkle import (
     MemoryTree,
     consistency_path,
@@ -18,16 +18,25 @@ from domain.chain.proofs import ConsistencyProof, InclusionProof, proof_from_jso
 from tests.unit.domain.chain.test_hashes import log
 
 ROWS = log(11, gap_after=4)
-TREE = MemoryTree([leaf_hash(row[6]) for row in ROWS])
+
+
+def stored_hash(row: Row) -> bytes:
+    """The chain hash stored with ``row`` (every row of an honest log has one)."""
+    stored = row[6]
+    assert stored is not None
+    return stored
+
+
+TREE = MemoryTree([leaf_hash(stored_hash(row)) for row in ROWS])
 
 
 def digest_of(size: int) -> Digest:
     head = ROWS[size - 1]
-    return Digest(head[0], size, head[6], subtree_root(TREE, 0, size))
+    return Digest(head[0], size, stored_hash(head), subtree_root(TREE, 0, size))
 
 
 def inclusion(index: int, size: int) -> InclusionProof:
-    previous = ROWS[index - 1][6] if index else GENESIS
+    previous = stored_hash(ROWS[index - 1]) if index else GENESIS
     path = inclusion_path(TREE, index, size)
     return InclusionProof(ROWS[index], index, previous, path, digest_of(size))
 

@@ -173,7 +173,7 @@ def _div(a: Any, b: int) -> Any:
 
 
 def _group_metrics(
-    group: list[RefCall], everything: list[RefCall], config: ViewConfig, at: datetime
+    group: list[RefCall], everything: Sequence[RefCall], config: ViewConfig, at: datetime
 ) -> dict[str, Any]:
     answered = [x for x in group if x.answered]
     abandoned = [x for x in group if not x.answered]
