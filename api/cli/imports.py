@@ -82,13 +82,7 @@ def print_csv_summary(report: ImportReport, console: Console) -> None:
     ):
         counts.add_row(label, str(count))
     console.print(counts)
-    if report.refused:
-        refused = Table(title="Refused rows")
-        refused.add_column("line", justify="right")
-        refused.add_column("reason", overflow="fold")
-        for refusal in report.refused:
-            refused.add_row(str(refusal.line), refusal.reason)
-        console.print(refused)
+    _print_refusals(report, "Refused rows", console)
 
 
 def import_facts(
@@ -135,13 +129,19 @@ def print_summary(report: ImportReport, console: Console) -> None:
     counts.add_row("duplicates", str(report.duplicates))
     counts.add_row("refused", str(len(report.refused)))
     console.print(counts)
-    if report.refused:
-        refused = Table(title="Refused lines")
-        refused.add_column("line", justify="right")
-        refused.add_column("reason", overflow="fold")
-        for refusal in report.refused:
-            refused.add_row(str(refusal.line), refusal.reason)
-        console.print(refused)
+    _print_refusals(report, "Refused lines", console)
+
+
+def _print_refusals(report: ImportReport, title: str, console: Console) -> None:
+    """Every refused line or row with its reason, if any was refused."""
+    if not report.refused:
+        return
+    refused = Table(title=title)
+    refused.add_column("line", justify="right")
+    refused.add_column("reason", overflow="fold")
+    for refusal in report.refused:
+        refused.add_row(str(refusal.line), refusal.reason)
+    console.print(refused)
 
 
 def import_calls(
