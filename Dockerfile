@@ -14,6 +14,8 @@ COPY --from=build /dist /dist
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-cache-dir -c /tmp/requirements.lock /dist/*.whl && rm -rf /dist
 WORKDIR /app
+# The KEK keyring's folder (compose mounts a volume here): the service's user owns it.
+RUN mkdir -m 0700 /var/lib/touchpoint-kek && chown nobody /var/lib/touchpoint-kek
 USER nobody
 EXPOSE 8000
 CMD ["touchpoint", "serve", "--host", "0.0.0.0", "--port", "8000"]

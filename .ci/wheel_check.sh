@@ -23,6 +23,7 @@ psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
 
 cd "$work"  # nothing of the checkout is importable from here
 export TOUCHPOINT_DATABASE_URL="$db_url" TOUCHPOINT_API_KEY_SECRET="wheel-check-secret-0123456789abcdef"
+export TOUCHPOINT_KEK_FILE="$work/keyring"  # made by the first migrate, outside the database
 "$work/venv/bin/python" -c "import api, sys; assert 'site-packages' in api.__file__, api.__file__"
 "$work/venv/bin/touchpoint" migrate
 "$work/venv/bin/touchpoint" demo --no-serve --customers 200 --months 1

@@ -21,7 +21,12 @@ def _engine_url() -> str:
 
 def run_migrations_online() -> None:
     url = _engine_url()
-    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
+    # Names resolve in public only: the runtime role may create schemas (replays), and
+    # one named after the owner would otherwise come first on the owner's search_path.
+    engine = create_engine(
+        "postgresql+psycopg://",
+        creator=lambda: psycopg.connect(url, options="-c search_path=public"),
+    )
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": LOCK_ID})
         try:

@@ -1,8 +1,9 @@
 """The one wiring point: every long-lived object of a process, built from ``Settings``.
 
 ``running(settings)`` gives a migrated database (the configured URL, else the
-embedded server) and the ``Services`` on it; ``build_services`` does the same on
-a URL a test or benchmark already has. Everything else receives what is built
+embedded server) and the ``Services`` on it, connected as the runtime role (two
+roles: the owner migrates, see ``api.storage.roles``); ``build_services`` does the
+same on a URL a test or benchmark already has. Everything else receives what is built
 here: the web app, the CLI commands and the projectors never build their own
 pools, vaults or ledgers.
 """
@@ -13,13 +14,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api.settings import Settings
+from api.storage.blind_index import BlindIndex, SearchIndexer, index_key
 from api.storage.embedded import embedded_server
+from api.storage.kek import Keks, keks
 from api.storage.keys import KeyStore, key_secret
-from api.storage.migrations import migrate
+from api.storage.migrations import check_current, migrate
+from api.storage.roles import RuntimeRoleError, prepare_runtime_role, runtime_conninfo
 from api.storage.vault import PostgresKeyVault
 from domain.ledger import Ledger
 from projections.config import ViewConfig
@@ -29,11 +33,14 @@ from projections.runner import ProjectionRunner
 
 __all__ = [
     "Services",
+    "blind_index",
     "build_services",
     "connection_options",
     "database_url",
     "eventsourcing_env",
+    "prepare_database",
     "running",
+    "runtime_url",
     "start_projectors",
     "view_config",
 ]
@@ -48,6 +55,8 @@ class Services:
     ledger: Ledger
     key_pool: ConnectionPool
     keys: KeyStore
+    keks: Keks
+    index: BlindIndex | None = None  # the customer search's (None: no index key)
 
     def close(self) -> None:
         """Close the ledger's and the services' pools."""
@@ -72,10 +81,21 @@ class Services:
 
     def runner(self, names: Sequence[str] = VIEW_NAMES) -> ProjectionRunner:
         """A runner for the views named, on the services' pool (one-off catch-ups, status)."""
-        views = build_views(self.view_config, names)
+        views = build_views(self.view_config, names, indexer=self.indexer)
         return ProjectionRunner(
             self.ledger, self.key_pool, views, page_size=self.settings.projection_page_size
         )
+
+    @property
+    def indexer(self) -> SearchIndexer | None:
+        """What keeps the customer view's search index (reads keys with the ledger's vault)."""
+        return None if self.index is None else SearchIndexer(self.index, self.ledger.vault)
+
+
+def blind_index(settings: Settings) -> BlindIndex | None:
+    """The customer search's blind index, if there is an index key."""
+    key = index_key(settings)
+    return None if key is None else BlindIndex(key, settings.default_country)
 
 
 def view_config(settings: Settings) -> ViewConfig:
@@ -93,8 +113,12 @@ def view_config(settings: Settings) -> ViewConfig:
     )
 
 
-def build_services(settings: Settings, url: str) -> Services:
-    """Ledger, vault and key store on an already migrated database at ``url``."""
+def build_services(settings: Settings, url: str, kek_ring: Keks | None = None) -> Services:
+    """Ledger, vault and key store on an already migrated database at ``url``.
+
+    ``kek_ring``: the KEKs that wrap customers' data keys (default: the settings' keyring).
+    """
+    kek_ring = kek_ring if kek_ring is not None else keks(settings)
     options = connection_options(settings)
     key_pool = ConnectionPool(
         url,
@@ -104,9 +128,10 @@ def build_services(settings: Settings, url: str) -> Services:
         kwargs={"options": options} if options else None,
         open=True,
     )
-    ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool))
+    ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool, kek_ring))
     _limit_statements(ledger, options)
-    return Services(settings, url, ledger, key_pool, KeyStore(key_pool, key_secret(settings)))
+    store = KeyStore(key_pool, key_secret(settings))
+    return Services(settings, url, ledger, key_pool, store, kek_ring, blind_index(settings))
 
 
 def connection_options(settings: Settings) -> str:
@@ -153,21 +178,69 @@ def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
 
 @contextmanager
 def database_url(settings: Settings) -> Iterator[str]:
-    """The configured server's URL, or an embedded server's for the duration."""
+    """The owner's URL: the configured server's, or an embedded server's for the duration."""
     if settings.database_url:
         yield settings.database_url
         return
+    if settings.runtime_url:
+        msg = "only the runtime role's URL is set: migrating needs TOUCHPOINT_DATABASE_URL"
+        raise RuntimeRoleError(msg)
     with embedded_server(settings.data_dir) as url:
+        yield url
+
+
+def prepare_database(settings: Settings, owner_url: str, kek_ring: Keks | None = None) -> None:
+    """As the owner: the latest schema, then the runtime role made or checked, and granted."""
+    migrate(owner_url, kek_ring)
+    prepare_runtime_role(owner_url, settings.runtime_role, _runtime_password(settings))
+
+
+def runtime_url(settings: Settings, owner_url: str | None) -> str:
+    """Where the services connect, as the runtime role: ``runtime_url``, else the owner's
+    URL with the runtime role's name and password."""
+    password = _runtime_password(settings)
+    if settings.runtime_url:
+        given = conninfo_to_dict(settings.runtime_url)
+        if password and not given.get("password"):
+            return make_conninfo(settings.runtime_url, password=password)
+        return settings.runtime_url
+    if owner_url is None:
+        msg = "no database: set TOUCHPOINT_DATABASE_URL or TOUCHPOINT_RUNTIME_URL"
+        raise RuntimeRoleError(msg)
+    return runtime_conninfo(owner_url, settings.runtime_role, password)
+
+
+def _runtime_password(settings: Settings) -> str | None:
+    secret = settings.runtime_password
+    return (secret.get_secret_value() or None) if secret is not None else None
+
+
+@contextmanager
+def _owner_url(settings: Settings) -> Iterator[str | None]:
+    """The owner's URL (embedded if nothing is configured); None if only the runtime's is."""
+    if settings.runtime_url and not settings.database_url:
+        yield None
+        return
+    with database_url(settings) as url:
         yield url
 
 
 @contextmanager
 def running(settings: Settings, *, apply_migrations: bool = True) -> Iterator[Services]:
-    """Database (embedded if no URL), migrated, with services; all closed on exit."""
-    with database_url(settings) as url:
-        if apply_migrations:
-            migrate(url)
-        services = build_services(settings, url)
+    """Database (embedded if no URL), migrated, with services; all closed on exit.
+
+    Migrations and the runtime role's grants run as the owner (``database_url``);
+    the services connect as the runtime role. A process given only ``runtime_url``
+    cannot migrate: it checks that the database is at the latest schema instead.
+    """
+    with _owner_url(settings) as owner:
+        kek_ring = keks(settings)
+        if owner is not None and apply_migrations:
+            prepare_database(settings, owner, kek_ring)
+        url = runtime_url(settings, owner)
+        if owner is None:
+            check_current(url)
+        services = build_services(settings, url, kek_ring)
         try:
             yield services
         finally:
@@ -182,7 +255,7 @@ def start_projectors(
     The projectors get a connection pool of their own (one connection per view, as views
     are applied concurrently), so that they never starve the API of connections.
     """
-    views = build_views(services.view_config, names)
+    views = build_views(services.view_config, names, indexer=services.indexer)
     pool = ConnectionPool(
         services.database_url,
         min_size=1,

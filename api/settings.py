@@ -17,7 +17,30 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="PostgreSQL URL; unset means an embedded server in data_dir.",
+        description="PostgreSQL URL of the tables' owner: `touchpoint migrate` (and serve, "
+        "project and the other commands, before they connect as the runtime role) migrate "
+        "with it; unset, with runtime_url unset too, means an embedded server in data_dir.",
+    )
+    # Two roles (issue 12): the owner migrates, the runtime role cannot rewrite the log.
+    runtime_role: str = Field(
+        default="touchpoint_runtime",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL role the API, the projectors and every command but migrate "
+        "connect as: SELECT and INSERT on the log only; `touchpoint migrate` creates it (if "
+        "the owner may create roles) or checks it, and grants it what it needs.",
+    )
+    runtime_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the runtime role (migrate sets it on the role when the owner "
+        "may alter roles); unset: none, for a server that trusts the runtime role's "
+        "connections (the embedded one, which only listens on a socket in data_dir).",
+    )
+    runtime_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the runtime role, for processes given no owner "
+        "credentials (serve, project in compose): they never migrate and refuse to start "
+        "on a database `touchpoint migrate` has not brought to the latest schema; unset: "
+        "database_url (or the embedded server's) with runtime_role and runtime_password.",
     )
     data_dir: Path = Field(default=Path(".touchpoint"), description="Embedded server data.")
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
@@ -48,6 +71,32 @@ class Settings(BaseSettings):
         default=None,
         description="Server secret of the API keys' HMAC; unset with the embedded server: "
         "generated into data_dir/api_key_secret; unset with a URL: serve refuses to start.",
+    )
+    kek_file: Path | None = Field(
+        default=None,
+        description="Keyring file of the key-encryption keys that wrap customers' data keys "
+        "(kept out of the database); unset with the embedded server: <data_dir>.kek beside it; "
+        "unset with a URL: serve refuses to start.",
+    )
+    # Finding customers (issue 13): blind indexes of normalised personal values.
+    index_key: SecretStr | None = Field(
+        default=None,
+        description="Server key of the customer search's blind indexes (HMAC-SHA256), kept "
+        "out of the database; unset with the embedded server: generated into "
+        "data_dir/index_key; unset with a URL: no search (503) and no index kept. Changing "
+        "it needs a rebuild of the customer view.",
+    )
+    default_country: str = Field(
+        default="GB",
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 country of phone numbers written without a country code "
+        "(e.g. 07700 900123 with GB); changing it needs a rebuild of the customer view.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs audit digests (kept out of the "
+        "database); unset with the embedded server: <data_dir>.audit-signing-key beside it, "
+        "generated on first use; unset with a URL: `audit digest --sign` needs --key.",
     )
     statement_timeout_seconds: float = Field(
         default=30.0, ge=0, description="Longest SQL statement of the API's connections (0: none)."
@@ -94,6 +143,13 @@ class Settings(BaseSettings):
         description="How often a customer stream marks how far it read "
         "past other customers' facts (its Last-Event-ID moves on).",
     )
+    live_revocation_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Longest an open live stream goes on after its API key is revoked: "
+        "it checks its key this often, and after every read, then ends with `event: revoked`.",
+    )
     live_keepalive_seconds: float = Field(
         default=10.0,
         gt=0,
@@ -103,3 +159,8 @@ class Settings(BaseSettings):
     projection_page_size: int = Field(
         default=1000, ge=1, le=100_000, description="Facts per projection transaction."
     )
+
+    @property
+    def embedded(self) -> bool:
+        """True when no database is configured: the embedded server in data_dir is used."""
+        return self.database_url is None and self.runtime_url is None

@@ -27,6 +27,7 @@ __all__ = [
     "CorrectCall",
     "CustomerCommand",
     "EraseCustomer",
+    "Flag",
     "FreeText",
     "InteractionRef",
     "MailshotFollowUp",
@@ -54,6 +55,7 @@ Text = Annotated[
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, allow_inf_nan=False)]
 Seconds = Annotated[int, Strict()]  # refuse true/false and 1.5 as durations
+Flag = Annotated[bool, Strict()]  # refuse 0/1, "true", "yes" and the like as yes/no
 Channel = Literal["post", "email", "sms"]
 ConsentChannel = Literal["post", "email", "sms", "phone"]
 # What json.dumps(..., sort_keys=True, separators=(",", ":")) uses, made once:
@@ -146,7 +148,7 @@ class ChangeContactDetails(CustomerCommand):
 class ChangeMarketingConsent(CustomerCommand):
     kind: Literal["marketing_consent_changed"] = "marketing_consent_changed"
     channel: ConsentChannel
-    granted: bool
+    granted: Flag
     KIND = "MarketingConsentChanged"
 
 
@@ -184,8 +186,8 @@ class RecordCall(CustomerCommand):
     talk_seconds: Seconds = 0
     hold_seconds: Seconds = 0
     after_call_work_seconds: Seconds = 0
-    resolved: bool = False
-    transferred: bool = False
+    resolved: Flag = False
+    transferred: Flag = False
     KIND = "CallRecorded"
     OPENS_STREAM = True
 
@@ -202,8 +204,8 @@ class CorrectCall(CustomerCommand):
     talk_seconds: Seconds | None = None
     hold_seconds: Seconds | None = None
     after_call_work_seconds: Seconds | None = None
-    resolved: bool | None = None
-    transferred: bool | None = None
+    resolved: Flag | None = None
+    transferred: Flag | None = None
     KIND = "CallCorrected"
 
     def stream_id(self) -> UUID:

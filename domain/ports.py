@@ -19,7 +19,11 @@ __all__ = [
 
 
 class WriteCollision(Exception):
-    """A concurrent writer took a fact key or stream version first; retry."""
+    """A concurrent writer took a fact key or stream version first; retry.
+
+    A recorder raises a subclass that is also its library's own conflict error
+    (``api.storage.recorder.FactCollision`` is an ``eventsourcing`` ``IntegrityError``).
+    """
 
 
 @dataclass(frozen=True)

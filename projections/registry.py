@@ -8,6 +8,7 @@ from projections.cem.view import CemView
 from projections.config import ViewConfig
 from projections.cost.view import CostView
 from projections.crm.view import CrmView
+from projections.customer.index import Indexer
 from projections.customer.view import CustomerView
 from projections.runner import View
 
@@ -36,6 +37,14 @@ def check_view_name(name: str) -> str:
     return name
 
 
-def build_views(config: ViewConfig, names: Sequence[str] = VIEW_NAMES) -> list[View]:
-    """The views named (default: all four), built with ``config``."""
-    return [VIEWS[check_view_name(name)](config) for name in names]
+def build_views(
+    config: ViewConfig, names: Sequence[str] = VIEW_NAMES, *, indexer: Indexer | None = None
+) -> list[View]:
+    """The views named (default: all four), built with ``config``; the customer view
+    keeps its search index with ``indexer`` (None: no index, e.g. for a replay)."""
+    return [
+        CustomerView(config, indexer)
+        if name == "customer"
+        else VIEWS[check_view_name(name)](config)
+        for name in names
+    ]

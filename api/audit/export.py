@@ -9,14 +9,23 @@ hashes, the file's digest and, above all, a digest the auditor kept.
 
 Personal fields are in the states as the log stores them: ciphertext under the
 customer's key, which erasure destroys. Nothing decrypted is written.
+
+A record changed beyond decoding (tampered with) is exported as stored, its
+kind, author and time ``null``, and listed by the ``Describer``: the export goes
+on, since showing such a record is what an export is for (``verify-export`` then
+names its position). A file is written whole or not at all (``written_whole``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
@@ -40,22 +49,67 @@ Describe = Callable[[Row], dict[str, Any]]
 """What an export line says about a record besides its bytes: kind, author, time."""
 
 
-def describe_with(ledger: Ledger) -> Describe:
-    """Kind, author and recording time of a record, decoded by ``ledger`` (``None`` if not)."""
+_UNKNOWN: dict[str, Any] = {"kind": None, "author": None, "recorded_at": None}
 
-    def describe(row: Row) -> dict[str, Any]:
+
+@dataclass
+class Describer:
+    """Kind, author and recording time of each record, decoded by ``ledger``.
+
+    A record that does not decode to a fact with a text author and a time is
+    described as unknown (``None``s) and listed in ``undecodable`` with the reason.
+    """
+
+    ledger: Ledger
+    undecodable: list[tuple[int, str]] = field(default_factory=list)
+
+    def __call__(self, row: Row) -> dict[str, Any]:
         position, oid, version, topic, state, _, _ = row
         if oid is None or version is None or topic is None or state is None:
-            return {"kind": None, "author": None, "recorded_at": None}
+            return dict(_UNKNOWN)  # no event here: verification names what is missing
         try:
             record = StoredRecord(UUID(bytes=oid), version, topic.decode(), state, position)
-            fact = ledger.decode(record)
-        except Exception:  # a record changed beyond decoding is still exported as stored
-            return {"kind": None, "author": None, "recorded_at": None}
-        recorded_at = fact.timestamp.isoformat()
-        return {"kind": fact.kind, "author": fact.recorded_by, "recorded_at": recorded_at}
+            return _described(self.ledger.decode(record))
+        except Exception as error:  # anything a changed record can raise while decoding
+            self.undecodable.append((position, f"{type(error).__name__}: {error}"))
+            return dict(_UNKNOWN)
 
-    return describe
+
+def _described(fact: Any) -> dict[str, Any]:
+    # The mapper does not validate what it decodes: check the fields used here.
+    if not isinstance(fact.timestamp, datetime):
+        msg = f"its recording time is a {type(fact.timestamp).__name__}, not a time"
+        raise TypeError(msg)
+    if not isinstance(fact.recorded_by, str):
+        msg = f"its author is a {type(fact.recorded_by).__name__}, not text"
+        raise TypeError(msg)
+    return {
+        "kind": fact.kind,
+        "author": fact.recorded_by,
+        "recorded_at": fact.timestamp.isoformat(),
+    }
+
+
+def describe_with(ledger: Ledger) -> Describer:
+    """Kind, author and recording time of a record, decoded by ``ledger`` (``None`` if not)."""
+    return Describer(ledger)
+
+
+@contextmanager
+def written_whole(path: Path) -> Iterator[TextIO]:
+    """A text file at ``path`` that appears only once complete (never cut short).
+
+    Written beside ``path`` under a hidden name and renamed over it on success;
+    removed if anything fails (the database lost, a full disk, an interrupt).
+    """
+    fd, draft = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+        os.replace(draft, path)
+    except BaseException:
+        Path(draft).unlink(missing_ok=True)
+        raise
 
 
 def write_export(

@@ -1,10 +1,10 @@
-"""``touchpoint audit digest|verify|prove|export|verify-export``: tamper evidence from a shell.
+"""``touchpoint audit digest|verify|anchor|prove|export|verify-export``: tamper evidence.
 
 Exit codes: 0 everything checks out; 1 the log, export or proof does not verify
-(the first failing position is printed); 2 unusable input (a missing or
-malformed file); 3 the database is unavailable. ``verify-export`` needs no
-database at all. JSON (digests, proofs) goes to stdout or ``--out``, messages and
-progress bars to stderr.
+(the first failing position is printed), or a signed digest's signature does
+not; 2 unusable input (a missing or malformed file, no key); 3 the database is
+unavailable. ``verify-export`` needs no database at all. JSON (digests, proofs)
+goes to stdout or ``--out``, messages and progress bars to stderr.
 """
 
 from __future__ import annotations
@@ -19,16 +19,29 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from api.audit.export import describe_with, verify_export, write_export
+from api.audit.anchors import SIGNED, BadSignedDigest, open_signed
+from api.audit.export import describe_with, verify_export, write_export, written_whole
 from api.audit.store import (
     BrokenChain,
     UnknownEntry,
     consistency_proof,
     digest_at,
     inclusion_proof,
+    recomputed_digest,
 )
 from api.audit.verify import head_position, verify_log
 from api.bootstrap import Services, running
+from api.cli.anchoring import (
+    KeyOption,
+    PublicKeyOption,
+    anchor,
+    kept_digests,
+    private_key,
+    public_key_command,
+    signed_json,
+    verifying_key,
+    warn,
+)
 from api.cli.common import database_errors
 from api.settings import Settings
 from domain.chain.hashes import Digest
@@ -83,9 +96,17 @@ def _load_json(source: str, what: str) -> dict[str, Any]:
     return data
 
 
-def _digest(source: str) -> Digest:
+def _digest(source: str, public: PublicKeyOption = None) -> Digest:
+    """A kept digest: plain JSON, or a signed digest (its signature checked)."""
+    data = _load_json(source, "digest")
+    if data.get("type") == SIGNED:
+        try:
+            return open_signed(data, verifying_key(Settings(), public))
+        except BadSignedDigest as error:
+            _err().print(f"[red]error:[/red] digest {source}: {error}", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from error
     try:
-        return Digest.from_json(_load_json(source, "digest"))
+        return Digest.from_json(data)
     except (KeyError, TypeError, ValueError) as error:
         raise _unusable(f"digest: not a touchpoint digest ({error})") from error
 
@@ -100,8 +121,27 @@ def digest(
         int | None, typer.Option(help="As of this position (default: the head).", min=0)
     ] = None,
     out: OutOption = None,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Sign it with the Ed25519 key kept outside the database (root recomputed "
+            "from the entries, not the node cache): keep it off this machine.",
+        ),
+    ] = False,
+    key: KeyOption = None,
 ) -> None:
     """Print the log's digest (position, size, chain hash, Merkle root, time) as JSON."""
+    settings = Settings()
+    if sign:
+        private_key(settings, key)  # no key: refused before the database is touched
+        with _services() as services, services.key_pool.connection() as conn:
+            taken = recomputed_digest(conn, position)
+        text = signed_json(taken, settings, key)
+        typer.echo(text)
+        if out is not None:
+            out.write_text(text + "\n", encoding="utf-8")
+        return
     with _services() as services, services.key_pool.connection() as conn:
         taken = digest_at(conn, position)
     _emit(taken.to_json(), out)
@@ -109,17 +149,34 @@ def digest(
 
 def verify(
     from_digest: Annotated[
-        str | None, typer.Option(help="Start from this trusted digest (a JSON file).")
+        list[str] | None,
+        typer.Option(help="A digest you kept (a JSON file; plain or signed); repeatable."),
     ] = None,
+    digests: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of signed digests (`audit anchor`): the log must match every one.",
+            file_okay=False,
+        ),
+    ] = None,
+    public_key: PublicKeyOption = None,
 ) -> None:
-    """Recompute the hash chain from the start (or a trusted digest) up to the head."""
-    trusted = _digest(from_digest) if from_digest else None
+    """Recompute the hash chain from the start to the head, checking it at every kept digest.
+
+    Every entry is recomputed from the stored records (a kept digest skips
+    nothing): a digest fails if what its position recomputes to is not what it says.
+    """
+    kept = [_digest(source, public_key) for source in from_digest or ()]
+    if digests is not None:
+        kept += kept_digests(Settings(), digests, public_key)
     with _services() as services, services.key_pool.connection() as conn:
         total = head_position(conn)
         with _progress("verifying", total) as advance:
-            report = verify_log(conn, trusted, advance)
+            report = verify_log(conn, kept, advance)
             advance(report.verified.position if report.ok else total)
     _err().print(report.summary(), highlight=False, soft_wrap=True)
+    if report.caveat:
+        warn(report.caveat)
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
     typer.echo(json.dumps(report.verified.to_json(), indent=2))
@@ -153,12 +210,21 @@ def prove(
 
 
 def export(file: FileArg) -> None:
-    """Write the whole log (records, chain, authors, times) as NDJSON, with its digest."""
+    """Write the whole log (records, chain, authors, times) as NDJSON, with its digest.
+
+    The file appears only once complete. A record that does not decode (tampered
+    with) is exported as stored and named here; the export goes on (exit 0).
+    """
     with _services() as services, services.key_pool.connection() as conn:
         total = head_position(conn)
-        with file.open("w", encoding="utf-8") as out, _progress("exporting", total) as advance:
-            taken = write_export(conn, describe_with(services.ledger), out, advance)
+        describe = describe_with(services.ledger)
+        with written_whole(file) as out, _progress("exporting", total) as advance:
+            taken = write_export(conn, describe, out, advance)
             advance(taken.position)
+    for position, reason in describe.undecodable:
+        _err().print(f"position {position}: does not decode ({reason}); exported as stored")
+    if describe.undecodable:
+        _err().print("run `touchpoint audit verify` to see whether the log was changed")
     _err().print(f"exported {taken.size} entries up to position {taken.position} to {file}")
     typer.echo(json.dumps(taken.to_json(), indent=2))
 
@@ -236,11 +302,13 @@ def _check_proof(file: Path, trusted: Digest | None) -> bool:
 def register(app: typer.Typer) -> None:
     """Add ``audit`` to the ``touchpoint`` command."""
     group = typer.Typer(
-        help="Tamper evidence: digests, verification, proofs, offline exports.",
+        help="Tamper evidence: digests (signed, anchored), verification, proofs, exports.",
         no_args_is_help=True,
     )
     group.command("digest")(digest)
     group.command("verify")(verify)
+    group.command("anchor")(anchor)
+    group.command("public-key")(public_key_command)
     group.command("prove")(prove)
     group.command("export")(export)
     group.command("verify-export")(verify_export_command)

@@ -21,13 +21,17 @@ from rich.progress import (
 
 from api.settings import Settings
 from api.storage.errors import DATABASE_UNAVAILABLE
+from api.storage.kek import KekMissing, check_kek
 from api.storage.keys import KeySecretMissing, check_key_secret
+from api.storage.migrations import SchemaNotCurrent
+from api.storage.roles import RuntimeRoleError
 
 __all__ = [
     "EXIT_DATABASE_UNAVAILABLE",
     "EXIT_FAILED",
     "EXIT_UNUSABLE_INPUT",
     "byte_progress",
+    "check_keyring",
     "check_secret",
     "database_errors",
     "err",
@@ -63,6 +67,8 @@ def database_errors() -> Iterator[None]:
     except _UNAVAILABLE as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise fail(f"database unavailable: {detail}", EXIT_DATABASE_UNAVAILABLE) from error
+    except (RuntimeRoleError, SchemaNotCurrent) as refused:  # two roles (api.storage.roles)
+        raise fail(str(refused), EXIT_UNUSABLE_INPUT) from refused
 
 
 def check_secret(settings: Settings) -> None:
@@ -70,6 +76,14 @@ def check_secret(settings: Settings) -> None:
     try:
         check_key_secret(settings)
     except (KeySecretMissing, ValueError) as missing:
+        raise fail(str(missing), EXIT_UNUSABLE_INPUT) from missing
+
+
+def check_keyring(settings: Settings) -> None:
+    """Refuse to start (exit 2) when customers' data keys would have no KEK keyring."""
+    try:
+        check_kek(settings)
+    except (KekMissing, ValueError) as missing:
         raise fail(str(missing), EXIT_UNUSABLE_INPUT) from missing
 
 

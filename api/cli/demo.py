@@ -27,6 +27,7 @@ from rich.progress import (
 from api.bootstrap import Services, running
 from api.cli.common import (
     EXIT_UNUSABLE_INPUT,
+    check_keyring,
     check_secret,
     database_errors,
     err,
@@ -66,6 +67,7 @@ def demo(
     config = _config(customers, months, seed, end)
     settings = _settings()
     check_secret(settings)
+    check_keyring(settings)
     stop_on_signals()
     console = err()
     with database_errors(), running(settings) as services:

@@ -16,13 +16,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import running
-from api.cli.common import byte_progress, database_errors, fail
+from api.bootstrap import Services, running
+from api.cli.common import byte_progress, check_keyring, database_errors, fail
 from api.importers.csv_files import CsvImporter
 from api.importers.mapping import UnusableMapping, load_mapping
 from api.importers.ndjson import Importer, UnusableInput, default_author, open_input
 from api.importers.report import ImportReport
+from api.importers.rows import Resolver
 from api.settings import Settings
+from api.storage.callers import resolve_caller
 
 KINDS = {
     "import-calls": ("calls",),
@@ -52,6 +54,7 @@ def run_import(command: str, file: Path, mapping_name: str, batch_size: int | No
     except (UnusableMapping, UnusableInput) as error:
         raise fail(str(error), 2) from error
     settings = Settings()
+    check_keyring(settings)  # personal fields are sealed under keys the KEK wraps
     size = batch_size or settings.import_batch_size
     with (
         stream,
@@ -59,7 +62,10 @@ def run_import(command: str, file: Path, mapping_name: str, batch_size: int | No
         running(settings) as services,
         byte_progress("importing", _size(file)) as advance,
     ):
-        importer = CsvImporter(services.ledger, mapping, default_author(), size, advance)
+        resolve = _resolver(services)
+        importer = CsvImporter(
+            services.ledger, mapping, default_author(), size, advance, resolve=resolve
+        )
         try:
             report = importer.run(stream)
         except UnusableInput as error:
@@ -91,6 +97,7 @@ def import_facts(
 ) -> None:
     """Record the facts of an NDJSON file; safe to run again on the same file."""
     settings = Settings()
+    check_keyring(settings)  # personal fields are sealed under keys the KEK wraps
     try:
         stream = open_input(file)
     except UnusableInput as error:
@@ -171,3 +178,11 @@ def register(app: typer.Typer) -> None:
     app.command("import-calls")(import_calls)
     app.command("import-surveys")(import_surveys)
     app.command("import-mailshots")(import_mailshots)
+
+
+def _resolver(services: Services) -> Resolver | None:
+    """Calls' numbers to customer references through the customer view (issue 13)."""
+    index = services.index
+    if index is None:
+        return None
+    return lambda number: resolve_caller(services.key_pool, index, number)

@@ -1,4 +1,5 @@
-"""``touchpoint keys create|revoke|list``: API keys, and the first admin key of ``serve``.
+"""``touchpoint keys create|revoke|list``: API keys, and the first admin key of ``serve``;
+``keys rotate-kek`` and ``keys new-keyring``: the key-encryption keys of customers' data keys.
 
 A key's plaintext is printed once, when it is made (on stdout alone, so that
 ``KEY=$(touchpoint keys create ...)`` works); only its HMAC under the server secret
@@ -7,16 +8,20 @@ is stored (``api.storage.keys``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import running
-from api.cli.common import check_secret, database_errors
+from api.bootstrap import database_url, running
+from api.cli.common import EXIT_UNUSABLE_INPUT, check_secret, database_errors, err, fail
 from api.settings import Settings
+from api.storage.kek import KekMissing, create_keyring, kek_path, keks
 from api.storage.keys import ROLES, KeyInfo, KeyStore, Role
+from api.storage.migrations import migrate
+from api.storage.rewrap import rotate_kek
 
 FIRST_ADMIN_NAME = "first admin (touchpoint serve)"
 
@@ -63,6 +68,40 @@ def list_keys() -> None:
     Console().print(keys_table(keys))
 
 
+def rotate() -> None:
+    """Re-wrap every live customer data key under a new KEK and delete the old KEKs.
+
+    Erased customers' keys are not re-wrapped: once the KEK that wrapped them is
+    deleted, no copy of them (dead tuples, WAL, backups, standbys) can be unwrapped.
+    """
+    settings = Settings()
+    path = kek_path(settings)
+    if path is None:
+        raise fail(str(KekMissing()), EXIT_UNUSABLE_INPUT)
+    with database_errors(), database_url(settings) as url:
+        try:
+            migrate(url, keks(settings))
+            done = rotate_kek(url, path)
+        except (KekMissing, ValueError) as error:
+            raise fail(str(error), EXIT_UNUSABLE_INPUT) from error
+    retired = ", ".join(map(str, done.retired))
+    err().print(
+        f"{done.rewrapped} data keys re-wrapped under KEK version {done.version}; "
+        f"version(s) {retired} deleted from {path}",
+        highlight=False,
+    )
+
+
+def new_keyring(
+    path: Annotated[Path, typer.Argument(help="Where to write it (must not exist).")],
+) -> None:
+    """Write a new KEK keyring file (one random KEK, version 1, mode 0600)."""
+    if path.exists():
+        raise fail(f"{path} exists: a keyring is never overwritten", EXIT_UNUSABLE_INPUT)
+    create_keyring(path)
+    err().print(f"KEK keyring written to {path}; set TOUCHPOINT_KEK_FILE={path}", highlight=False)
+
+
 def keys_table(keys: list[KeyInfo]) -> Table:
     """The keys as a table."""
     table = Table(title="API keys")
@@ -91,8 +130,13 @@ def ensure_admin_key(keys: KeyStore, console: Console) -> str | None:
 
 def register(app: typer.Typer) -> None:
     """Add ``keys`` to the ``touchpoint`` command."""
-    group = typer.Typer(help="API keys: create (shown once), revoke, list.", no_args_is_help=True)
+    group = typer.Typer(
+        help="API keys: create (shown once), revoke, list; KEKs: rotate-kek, new-keyring.",
+        no_args_is_help=True,
+    )
     group.command("create")(create)
     group.command("revoke")(revoke)
     group.command("list")(list_keys)
+    group.command("rotate-kek")(rotate)
+    group.command("new-keyring")(new_keyring)
     app.add_typer(group, name="keys")

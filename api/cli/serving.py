@@ -8,11 +8,19 @@ from typing import Annotated
 
 import typer
 
-from api.bootstrap import Services, database_url, running, start_projectors
-from api.cli.common import check_secret, database_errors, err, stop_on_signals
+from api.bootstrap import Services, database_url, prepare_database, running, start_projectors
+from api.cli.common import (
+    EXIT_UNUSABLE_INPUT,
+    check_keyring,
+    check_secret,
+    database_errors,
+    err,
+    fail,
+    stop_on_signals,
+)
 from api.cli.keys import ensure_admin_key
 from api.settings import Settings
-from api.storage.migrations import migrate as apply_migrations
+from api.storage.kek import KekMissing, keks
 from projections.registry import VIEW_NAMES, UnknownView, check_view_name
 
 __all__ = ["register", "serve_http"]
@@ -25,8 +33,14 @@ def migrate() -> None:
     """Bring the database (TOUCHPOINT_DATABASE_URL, else the embedded one) to the latest schema."""
     settings = Settings()
     with database_errors(), database_url(settings) as url:
-        apply_migrations(url)
-    err().print("database migrated to the latest schema")
+        try:  # plain data keys of an older database are wrapped under the KEK
+            prepare_database(settings, url, keks(settings))
+        except KekMissing as missing:
+            raise fail(str(missing), EXIT_UNUSABLE_INPUT) from missing
+    err().print(
+        f"database migrated to the latest schema; runtime role {settings.runtime_role} ready",
+        highlight=False,
+    )
 
 
 def serve(
@@ -39,12 +53,21 @@ def serve(
     """Serve the HTTP API; with no TOUCHPOINT_DATABASE_URL, on an embedded PostgreSQL."""
     settings = Settings()
     check_secret(settings)
+    check_keyring(settings)
     stop_on_signals()
-    where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
-    err().print(f"database: {where}; migrating, then serving", highlight=False)
+    err().print(_plan(settings, "serving"), highlight=False)
     with database_errors(), running(settings) as services:
         ensure_admin_key(services.keys, err())
         serve_http(services, host, port, projectors=projectors)
+
+
+def _plan(settings: Settings, then: str) -> str:
+    """What a long-running command does first: migrate as the owner, or only check."""
+    if settings.runtime_url and not settings.database_url:
+        return f"database: TOUCHPOINT_RUNTIME_URL; checking its schema, then {then}"
+    where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
+    role = settings.runtime_role
+    return f"database: {where}; migrating, then {then} as the runtime role {role}"
 
 
 def serve_http(services: Services, host: str | None, port: int | None, *, projectors: bool) -> None:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from api.importers import fields as f
 from api.importers.ndjson import UnusableInput
 from api.importers.report import ImportReport
-from api.importers.rows import AnyMapping, Builder, builder
+from api.importers.rows import AnyMapping, Builder, Resolver, builder
 from domain import errors
 from domain.commands import Command
 from domain.ledger import Ledger
@@ -66,11 +66,13 @@ class CsvImporter:
         author: str,
         batch_size: int,
         on_progress: Callable[[int], Any] = lambda position: None,
+        *,
+        resolve: Resolver | None = None,
     ) -> None:
         self.ledger, self.mapping, self.author = ledger, mapping, author
         self.batch_size = batch_size
         self.on_progress = on_progress  # called with the bytes read so far
-        self.build: Builder = builder(mapping)
+        self.build: Builder = builder(mapping, resolve)  # resolve: calls by caller number
 
     def run(self, stream: BinaryIO) -> ImportReport:
         """Import every row; unreadable rows are reported, never fatal."""

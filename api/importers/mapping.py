@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from api.importers.fields import Coded, Strict, When
 
@@ -79,7 +79,7 @@ def _columns_in(dumped: Any) -> set[str]:
 COLUMN_KEYS = {
     "column", "date_column", "customer_ref", "queue", "agent_id", "reason", "wait", "talk",
     "hold", "after_call_work", "nps", "csat", "effort", "comment", "campaign_id",
-    "unit_cost", "how", "value", "name_column",
+    "unit_cost", "how", "value", "name_column", "caller_number",
 }  # fmt: skip
 COLUMN_LIST_KEYS = {"call_id", "mailshot_id"}
 
@@ -97,7 +97,12 @@ class CallMapping(Format):
     """Call-detail records of an ACD: one row per call."""
 
     kind: Literal["calls"]
-    customer_ref: str
+    customer_ref: str | None = None
+    caller_number: str | None = Field(
+        default=None,
+        description="The caller's number (ANI) column: used when a row has no customer "
+        "reference (issue 13); the number itself is never recorded.",
+    )
     queue: str
     agent_id: str | None = None
     reason: str | None = None
@@ -110,6 +115,12 @@ class CallMapping(Format):
     outcome: Coded = Field(description="Values meaning answered / abandoned / skip.")
     resolved: Coded | None = Field(default=None, description="Values meaning true / false.")
     transferred: Coded | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> CallMapping:
+        if self.customer_ref is None and self.caller_number is None:
+            raise ValueError("a call mapping needs customer_ref, caller_number or both")
+        return self
 
 
 class SurveyAbout(Strict):

@@ -17,13 +17,15 @@ from api.importers.mapping import CallMapping, MailshotMapping, ResponseMapping,
 from domain import commands as c
 
 Builder = Callable[[f.Row], list[c.Command]]
+Resolver = Callable[[str], str | None]
+"""A caller's number -> the customer reference its call is recorded for (None: no number)."""
 AnyMapping = CallMapping | SurveyMapping | MailshotMapping | ResponseMapping
 
 
-def builder(mapping: AnyMapping) -> Builder:
-    """The row builder of ``mapping``'s kind."""
+def builder(mapping: AnyMapping, resolve: Resolver | None = None) -> Builder:
+    """The row builder of ``mapping``'s kind (``resolve``: calls' numbers, if mapped)."""
     if isinstance(mapping, CallMapping):
-        return lambda row: call_commands(mapping, row)
+        return lambda row: call_commands(mapping, row, resolve)
     if isinstance(mapping, SurveyMapping):
         return lambda row: survey_commands(mapping, row)
     if isinstance(mapping, MailshotMapping):
@@ -34,7 +36,7 @@ def builder(mapping: AnyMapping) -> Builder:
 # --- calls ------------------------------------------------------------------------------
 
 
-def call_commands(m: CallMapping, row: f.Row) -> list[c.Command]:
+def call_commands(m: CallMapping, row: f.Row, resolve: Resolver | None = None) -> list[c.Command]:
     """A ``RecordCall``, its durations taken as given or derived from its timestamps."""
     outcome = m.outcome.meaning(row)
     if outcome == "skip":
@@ -50,12 +52,26 @@ def call_commands(m: CallMapping, row: f.Row) -> list[c.Command]:
         c.RecordCall(
             occurred_at=offered, offered_at=offered, source=m.source,
             source_id=f.source_id(row, m.id, m.id_separator),
-            customer_ref=f.required(row, m.customer_ref), queue=f.required(row, m.queue),
+            customer_ref=_caller(m, row, resolve), queue=f.required(row, m.queue),
             agent_id=(f.value(row, m.agent_id) or None) if m.agent_id else None,
             reason=reason or m.default_reason, outcome=outcome,
             resolved=_flag(m.resolved, row), transferred=_flag(m.transferred, row), **durations,
         )
     ]  # fmt: skip
+
+
+def _caller(m: CallMapping, row: f.Row, resolve: Resolver | None) -> str:
+    """The row's customer reference, else the one its caller's number resolves to."""
+    ref = f.value(row, m.customer_ref) if m.customer_ref else ""
+    if ref or m.caller_number is None:
+        return ref or f.required(row, m.customer_ref or "")
+    number = f.required(row, m.caller_number)
+    if resolve is None:
+        raise f.BadRow(f"{m.caller_number}: caller numbers need the index key")
+    resolved = resolve(number)
+    if resolved is None:
+        raise f.BadRow(f"{m.caller_number}: not a phone number")
+    return resolved
 
 
 def _durations(m: CallMapping, row: f.Row, offered: datetime, answered: bool) -> dict[str, int]:

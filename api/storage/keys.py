@@ -91,7 +91,7 @@ def key_secret(settings: Settings) -> bytes | None:
             msg = f"TOUCHPOINT_API_KEY_SECRET must be at least {MIN_SECRET_LENGTH} characters"
             raise ValueError(msg)
         return value.encode()
-    if settings.database_url is None:
+    if settings.embedded:
         return load_or_create_secret(settings.data_dir / SECRET_FILE)
     return None
 
@@ -103,7 +103,7 @@ def check_key_secret(settings: Settings) -> None:
     For commands that make or check keys, before they start anything (the embedded
     server's secret is made later, once its data folder exists).
     """
-    if settings.database_url is not None and not _configured(settings):
+    if not settings.embedded and not _configured(settings):
         raise KeySecretMissing
     if _configured(settings):
         key_secret(settings)  # a short one raises now, before anything starts
@@ -188,6 +188,15 @@ class KeyStore:
         if row is None or not hmac.compare_digest(bytes(row[2]), digest):
             return None
         return Principal(key_id, row[0], cast(Role, row[1]))
+
+    def is_active(self, key_id: str) -> bool:
+        """Whether the key ``key_id`` exists and is not revoked (open live streams ask)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_id = %s AND revoked_at IS NULL)",
+                (key_id,),
+            ).fetchone()
+        return bool(row and row[0])
 
     def list_keys(self) -> list[KeyInfo]:
         """Every key, revoked ones included, oldest first (ids, names, roles, times)."""

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from alembic import command
+from api.storage.kek import Keks
+from api.storage.rewrap import settle_data_keys
 
-__all__ = ["alembic_config", "migrate", "scripts_folder"]
+__all__ = ["SchemaNotCurrent", "alembic_config", "check_current", "migrate", "scripts_folder"]
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the latest schema (and this process may not migrate it)."""
+
 
 _INSTALLED = Path(__file__).resolve().parent / "alembic"  # inside a built wheel
 _CHECKOUT = Path(__file__).resolve().parents[2] / "alembic"  # a source (editable) checkout
@@ -33,6 +42,24 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the latest schema."""
+def migrate(url: str, keks: Keks | None = None) -> None:
+    """Bring the database at ``url`` to the latest schema (``keks``: to wrap plain data keys)."""
     command.upgrade(alembic_config(url), "head")
+    settle_data_keys(url, keks)
+
+
+def check_current(url: str) -> None:
+    """Raise ``SchemaNotCurrent`` unless the database at ``url`` is at the latest schema.
+
+    For processes that connect as the runtime role only: they cannot migrate.
+    """
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with psycopg.connect(url) as conn:
+        try:
+            row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+        except psycopg.errors.UndefinedTable:
+            row = None
+    if row is None or row[0] != head:
+        found = "no schema" if row is None else f"schema {row[0]}"
+        msg = f"the database has {found}, not {head}: run `touchpoint migrate` as its owner"
+        raise SchemaNotCurrent(msg)

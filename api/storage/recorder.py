@@ -88,6 +88,16 @@ Step = bytes | Rows
 """One statement of an append: fixed SQL, or rows to insert."""
 
 
+class FactCollision(IntegrityError, WriteCollision):
+    """A fact key or stream version already taken (by a concurrent writer, or before).
+
+    The library's ``IntegrityError``, as its recorders' contract says a conflicting
+    insert raises; and the ledger's port ``WriteCollision``, which the domain catches
+    without importing the library's persistence module. The database's own error is
+    its ``__cause__``.
+    """
+
+
 class TouchpointRecorder(PostgresApplicationRecorder):
     """Appends events and their idempotency keys atomically; reads streams in bulk."""
 
@@ -113,7 +123,11 @@ class TouchpointRecorder(PostgresApplicationRecorder):
             b" RETURNING notification_id",
         )
         # Rendered once: composing SQL objects on every append costs measurable CPU.
-        self.lock_sql = [_render(statement) for statement in self.lock_table_statements]
+        # The library's LOCK TABLE needs UPDATE on the log, which the runtime role lacks:
+        # touchpoint_lock_log() (migration 0010) takes the same lock as the log's owner.
+        timeout, _ = self.lock_table_statements
+        lock = SQL("SELECT {}.touchpoint_lock_log()").format(Identifier(datastore.schema))
+        self.lock_sql = [_render(timeout), _render(lock)]
         self.notify_sql = _render(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
         self.lookup_statement = _render(
             SQL(
@@ -147,7 +161,7 @@ class TouchpointRecorder(PostgresApplicationRecorder):
                 return send(conn, steps, self.insert_rows)
         except IntegrityError as error:
             # A fact key or stream version was taken by a concurrent writer.
-            raise WriteCollision(str(error)) from error
+            raise FactCollision(str(error)) from error
 
     def append_steps(
         self, stored_events: Sequence[StoredEvent], fact_keys: Sequence[FactKey]
@@ -164,7 +178,7 @@ class TouchpointRecorder(PostgresApplicationRecorder):
                 [k.content_hash for k in ordered],
             )
             steps.append(Rows(self.insert_keys, keys))
-        steps += self.lock_sql  # SET LOCAL lock_timeout, LOCK TABLE … IN EXCLUSIVE MODE
+        steps += self.lock_sql  # SET LOCAL lock_timeout, the log's EXCLUSIVE lock
         steps.append(self.notify_sql)
         events = (
             [e.originator_id for e in stored_events],

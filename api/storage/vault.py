@@ -1,19 +1,29 @@
-"""Per-customer data keys in PostgreSQL and AES-GCM sealing (crypto-shredding)."""
+"""Per-customer data keys in PostgreSQL and AES-GCM sealing (crypto-shredding).
+
+Each data key is stored only wrapped under a key-encryption key kept outside the
+database (``api.storage.kek``): a copy of the database files alone opens nothing.
+Erasure deletes the wrapped key (a marker row says the customer was erased) and
+vacuums the table; ``touchpoint keys rotate-kek`` then retires the KEK that
+wrapped it, so that no copy left in dead tuples, WAL or backups can be unwrapped.
+"""
 
 from __future__ import annotations
 
 import base64
 import hmac
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from api.storage.kek import Keks
 from domain import errors
 from domain.ids import customer_stream_id
 
@@ -21,6 +31,8 @@ __all__ = ["AesKeyring", "PostgresKeyVault", "SnapshotVault", "read_keys"]
 
 _PREFIX = "tp1."
 _NONCE_BYTES = 12
+_RETIRED = "TPK01"  # SQLSTATE of a key wrapped under a retired KEK (migration 0011)
+log = logging.getLogger(__name__)
 
 
 class AesKeyring:
@@ -70,18 +82,29 @@ class AesKeyring:
 # costs one statement. Keys that already existed, or that another writer made
 # meanwhile, are not returned by the insert and are read after it.
 _MAKE = (
-    "INSERT INTO customer_keys (customer_id, customer_ref, data_key) "
-    "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::bytea[]) "
-    "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_ref, data_key"
+    "INSERT INTO customer_keys (customer_id, customer_ref, wrapped_key, kek_version) "
+    "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::bytea[], %b::int[]) "
+    "ON CONFLICT (customer_id) DO NOTHING RETURNING customer_ref"
 )
-_READ = "SELECT customer_ref, data_key FROM customer_keys WHERE customer_id = ANY(%b::uuid[])"
+_READ = (
+    "SELECT customer_id, customer_ref, kek_version, wrapped_key FROM customer_keys "
+    "WHERE customer_id = ANY(%b::uuid[])"
+)
+# The marker of an erased customer: no key of any kind, wrapped or not.
+_DESTROY = (
+    "INSERT INTO customer_keys (customer_id, customer_ref, destroyed_at) "
+    "VALUES (%s, %s, now()) ON CONFLICT (customer_id) DO UPDATE "
+    "SET wrapped_key = NULL, kek_version = NULL, data_key = NULL, "
+    "destroyed_at = coalesce(customer_keys.destroyed_at, now())"
+)
 
 
 class PostgresKeyVault:
-    """The ``customer_keys`` table: one AES-256 key per customer, destroyable."""
+    """The ``customer_keys`` table: one AES-256 key per customer (wrapped), destroyable."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, keks: Keks) -> None:
         self.pool = pool
+        self.keks = keks
 
     def keyring(self, customer_refs: Iterable[str], *, create: bool) -> AesKeyring:
         refs = sorted(set(customer_refs))
@@ -90,18 +113,22 @@ class PostgresKeyVault:
         ids = [customer_stream_id(ref) for ref in refs]
         with _statements_alone(self.pool) as conn:
             if create:
-                return AesKeyring(_make_then_read(conn, refs, ids))
-            return AesKeyring(read_keys(conn, ids))
+                return AesKeyring(_make_then_read(conn, self.keks, refs, ids))
+            return AesKeyring(read_keys(conn, self.keks, ids))
 
     def destroy(self, customer_ref: str) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO customer_keys (customer_id, customer_ref, data_key, destroyed_at) "
-                "VALUES (%s, %s, NULL, now()) ON CONFLICT (customer_id) DO UPDATE "
-                "SET data_key = NULL, "
-                "destroyed_at = coalesce(customer_keys.destroyed_at, now())",
-                (customer_stream_id(customer_ref), customer_ref),
-            )
+        """Delete the customer's wrapped key for ever, then vacuum its dead copy away.
+
+        The vacuum is best effort (another transaction may still see the old row,
+        or the role may not own the table): what makes the erasure final against a
+        copy of the files is the next KEK rotation (README, "Erasure").
+        """
+        with _statements_alone(self.pool) as conn:
+            conn.execute(_DESTROY, (customer_stream_id(customer_ref), customer_ref))
+            try:
+                conn.execute("VACUUM customer_keys")
+            except psycopg.Error as error:  # the key is gone either way; say why it stays dead
+                log.warning("erasure of %s: VACUUM customer_keys failed: %s", customer_ref, error)
 
 
 @contextmanager
@@ -123,23 +150,35 @@ def _statements_alone(pool: ConnectionPool) -> Iterator[Connection[Any]]:
 
 
 def _make_then_read(
-    conn: Connection[Any], refs: list[str], ids: list[UUID]
+    conn: Connection[Any], keks: Keks, refs: list[str], ids: list[UUID]
 ) -> dict[str, bytes | None]:
     fresh = [AESGCM.generate_key(256) for _ in refs]
-    keys = _keys(conn.execute(_MAKE, (ids, refs, fresh), prepare=True).fetchall())
+    for attempt in (1, 2):
+        wrapped = [keks.wrap(cid, key) for cid, key in zip(ids, fresh, strict=True)]
+        blobs, versions = [blob for _, blob in wrapped], [version for version, _ in wrapped]
+        try:
+            made = conn.execute(_MAKE, (ids, refs, blobs, versions), prepare=True).fetchall()
+            break
+        except psycopg.Error as error:
+            # A rotation retired the KEK read just before it: the keyring file has
+            # changed since, and wrapping again uses its new version.
+            if error.sqlstate != _RETIRED or attempt == 2:
+                raise
+    keys: dict[str, bytes | None] = dict(zip(refs, fresh, strict=True))
+    keys = {ref: keys[ref] for (ref,) in made}
     missed = [cid for ref, cid in zip(refs, ids, strict=True) if ref not in keys]
     if missed:
-        keys |= read_keys(conn, missed)
+        keys |= read_keys(conn, keks, missed)
     return keys
 
 
-def read_keys(conn: Connection[Any], ids: list[UUID]) -> dict[str, bytes | None]:
-    """The stored keys of the customers ``ids`` (``None`` for a destroyed one), by reference."""
-    return _keys(conn.execute(_READ, (ids,), prepare=True).fetchall())
-
-
-def _keys(rows: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes | None]:
-    return {ref: None if key is None else bytes(key) for ref, key in rows}
+def read_keys(conn: Connection[Any], keks: Keks, ids: list[UUID]) -> dict[str, bytes | None]:
+    """The keys of the customers ``ids`` unwrapped (``None``: erased), by reference."""
+    rows = conn.execute(_READ, (ids,), prepare=True).fetchall()
+    return {
+        ref: None if blob is None else keks.unwrap(cid, version, bytes(blob))
+        for cid, ref, version, blob in rows
+    }
 
 
 class SnapshotVault:
@@ -150,15 +189,16 @@ class SnapshotVault:
     view. It only reads: creating or destroying keys is the ledger's business.
     """
 
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], keks: Keks) -> None:
         self.conn = conn
+        self.keks = keks
 
     def keyring(self, customer_refs: Iterable[str], *, create: bool) -> AesKeyring:
         """The keys of ``customer_refs`` (a destroyed or missing key opens nothing)."""
         if create:
             raise NotImplementedError("reads never create keys")
         ids = [customer_stream_id(ref) for ref in sorted(set(customer_refs))]
-        return AesKeyring(read_keys(self.conn, ids) if ids else {})
+        return AesKeyring(read_keys(self.conn, self.keks, ids) if ids else {})
 
     def destroy(self, customer_ref: str) -> None:
         """Never: reads do not destroy keys."""

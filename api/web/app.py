@@ -25,6 +25,7 @@ from api.web.routes import (
     audit,
     batch,
     chain,
+    customer_search,
     customers,
     health,
     live,
@@ -55,6 +56,7 @@ def _routers() -> list[APIRouter]:
         audit.router(),
         chain.router(),
         admin.router(),
+        customer_search.router(),  # before customers: /customers/lookup is not a {ref}
         customers.router(),
         live.router(),
         metrics.router(),

@@ -53,3 +53,21 @@ def use_json_logs(level: int = logging.INFO) -> None:
         logger.handlers = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our access line replaces it
+
+
+class NoQueryStrings(logging.Filter):
+    """Drops the query string from uvicorn's access lines (text logs): a search's phone
+    number, e-mail or name is in its query and must never be logged (issue 13)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def hide_query_strings() -> None:
+    """Install ``NoQueryStrings`` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())

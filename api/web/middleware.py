@@ -78,8 +78,11 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:  # a route's own choice stands (e.g. SSE)
+                    if name not in headers:  # a route's own choice stands ...
                         headers[name] = value
+                # ... but not on caching: FastAPI's SSE says no-cache, which lets a
+                # cache keep a copy of customers' facts (no-cache only revalidates).
+                headers["Cache-Control"] = SECURITY_HEADERS["Cache-Control"]
                 html = headers.get("content-type", "").startswith("text/html")
                 headers["Content-Security-Policy"] = PAGE_POLICY if html else API_POLICY
             await send(message)

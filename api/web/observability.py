@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.bootstrap import Services
 from api.storage.stats import facts_by_topic_after
 from api.web.deps import Operator
-from api.web.logs import REQUEST_ID, use_json_logs
+from api.web.logs import REQUEST_ID, hide_query_strings, use_json_logs
 from api.web.problems import problem_responses
 from domain.facts import FACT_TYPES
 from projections.tracking import all_positions
@@ -261,6 +261,7 @@ def install_observability(app: FastAPI, services: Services) -> None:
     scraper with ``authorization: {credentials: <key>}``); JSON logs if configured."""
     instruments = Instruments(services)
     json_logs = services.settings.log_format == "json"
+    hide_query_strings()  # text logs keep uvicorn's access lines: without their queries
     app.add_middleware(RequestObserver, instruments=instruments, json_logs=json_logs)
     app.include_router(_metrics_router(instruments))
 

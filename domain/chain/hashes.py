@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 from uuid import UUID
 
@@ -159,7 +159,8 @@ class Problem:
 
     position: int
     kind: str  # event-missing, chain-missing, entries-missing, misplaced-entry,
-    # order-changed, record-changed, forged-entry, hash-mismatch, digest-mismatch
+    # order-changed, record-changed, forged-entry, hash-mismatch; against a kept digest:
+    # digest-mismatch, chain-rewritten, truncated, entries-added; merkle-cache-mismatch
     detail: str
 
 
@@ -171,24 +172,34 @@ class ChainState:
     size: int = 0
     position: int = 0
     tree: CompactRange = field(default_factory=CompactRange)
+    pending: Row | None = None  # the row read past ``until`` (checked by the next call)
 
     def digest(self, time: datetime | None = None) -> Digest:
         """The digest of the last verified entry."""
         return Digest(self.position, self.size, self.hash, self.tree.root(), time)
 
 
-def check_rows(state: ChainState, rows: Iterator[Row]) -> Problem | None:
+def check_rows(state: ChainState, rows: Iterator[Row], until: int | None = None) -> Problem | None:
     """Recompute the chain over ``rows`` (in position order) from ``state``, advancing it.
 
     Returns the first problem (diagnosed with the entries that follow it), or
-    ``None`` when every row checks out. This loop is what verification speed is
-    made of, so the Merkle leaf and ``CompactRange.append`` are inlined in it.
+    ``None`` when every row checks out. With ``until``, stops before the first
+    row after that position and keeps it in ``state.pending`` for the next call
+    (so a verification can stop at each kept digest's position on one stream of
+    rows). This loop is what verification speed is made of, so the Merkle leaf
+    and ``CompactRange.append`` are inlined in it.
     """
+    if state.pending is not None:
+        rows, state.pending = chain((state.pending,), rows), None
     previous, size, last, tree = state.hash, state.size, state.position, state.tree
     pack, length, sha, roots = _FIXED.pack, _LENGTH.pack, sha256, tree.roots
+    stop = 2**63 - 1 if until is None else until
     bad: Row | None = None
     for row in rows:
         position, oid, version, topic, body, seq, stored = row
+        if position > stop:
+            state.pending = row
+            break
         if oid is None or version is None or topic is None or body is None or stored is None:
             bad = row
             break
@@ -227,7 +238,9 @@ _DETAIL = {
     ),
     "record-changed": (
         "the stored record no longer matches its chain entry, which still links to the "
-        "next entry: the record was changed after it was recorded"
+        "next entry: the record was changed after it was recorded (or records before it "
+        "were changed and the chain entries up to here recomputed: only a kept digest "
+        "tells these apart)"
     ),
     "forged-entry": (
         "the entry does not follow from the one before, and the next entry follows from "

@@ -1,4 +1,4 @@
 """The single customer view of the agent desktop."""
 
 # The public modules; import from them (nothing is re-exported here).
-__all__ = ["as_of", "models", "queries", "timeline", "updates", "view"]
+__all__ = ["as_of", "index", "models", "queries", "search", "timeline", "updates", "view"]

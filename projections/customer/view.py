@@ -18,6 +18,7 @@ from psycopg.sql import SQL, Identifier
 from domain import facts as f
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
+from projections.customer.index import Indexer, forget, reindex
 from projections.customer.updates import arrays, correct_calls, follow_ups
 
 __all__ = [
@@ -86,12 +87,15 @@ class CustomerView:
         "customer_details",
         "customer_consent",
         "customer_timeline",
+        "customer_search",
     )
 
-    def __init__(self, config: ViewConfig | None = None) -> None:
+    def __init__(self, config: ViewConfig | None = None, indexer: Indexer | None = None) -> None:
         # Nothing here depends on the config (figures are computed at read
-        # time), so changing thresholds or rates never needs a rebuild.
+        # time), so changing thresholds or rates never needs a rebuild. The
+        # indexer's key and default country do: changing them means a rebuild.
         self.config = config or ViewConfig()
+        self.indexer = indexer
 
     def apply(self, cur: Cursor[Any], page: Sequence[LoggedFact]) -> None:
         """Apply ``page`` (log order) inside the runner's transaction."""
@@ -103,6 +107,9 @@ class CustomerView:
         _details(cur, kinds["CustomerRegistered"] + kinds["ContactDetailsChanged"])
         _consent(cur, kinds["MarketingConsentChanged"])
         _erase(cur, kinds["CustomerErased"])
+        details = kinds["CustomerRegistered"] + kinds["ContactDetailsChanged"]
+        reindex(cur, [str(item.customer_ref) for item in details], self.indexer)
+        forget(cur, [str(item.customer_ref) for item in kinds["CustomerErased"]])
         openings = kinds["CallRecorded"] + kinds["MailshotSent"] + kinds["SurveyReplied"]
         _insert(cur, "customer_timeline", TIMELINE_COLUMNS, [_timeline_row(i) for i in openings])
         correct_calls(cur, kinds["CallCorrected"])

@@ -124,3 +124,14 @@ def test_an_analyst_key_is_refused_and_the_page_asks_again(page, site):
     expect(page.locator("#key-message")).to_have_text("That key is not an agent key.")
     enter_key(page, site.agent_key)
     expect(page.get_by_test_id("customer-name")).to_have_text("Margaret Okafor")
+
+
+def test_revoking_the_key_stops_the_live_updates_and_says_so(page, site):
+    principal, key = site.services.keys.create("agent", "browser test agent, revoked")
+    page.goto(f"{site.url}/desktop?ref={_story(site)}")
+    enter_key(page, key)
+    expect(page.locator("#live")).to_have_text("live")
+
+    site.services.keys.revoke(principal.key_id)
+
+    expect(page.locator("#live")).to_have_text("key revoked")

@@ -94,6 +94,7 @@ def serve_env(url: str, **settings: str) -> dict[str, str]:
     return env | {
         "TOUCHPOINT_DATABASE_URL": url,
         "TOUCHPOINT_API_KEY_SECRET": TEST_KEY_SECRET,
+        "TOUCHPOINT_KEK_FILE": os.environ["TOUCHPOINT_KEK_FILE"],  # tests/conftest.py
         **{f"TOUCHPOINT_{name.upper()}": value for name, value in settings.items()},
     }
 

@@ -13,17 +13,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.web.deps import Auditor, CheckedServicesDep, LedgerDep, Operator, RebuildsDep
 from api.web.problems import problem_error, problem_responses
 from api.web.reading import check_view
-from api.web.schemas.params import ViewName
+from api.web.schemas.params import Digits, LogPosition, ViewName
 from domain.facts import FACT_TYPES
 from domain.reading import LoggedFact
 
 MAX_PAGE = 1000
-MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+KindName = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(FACT_TYPES)})]
+"""A fact kind in ``types``: documented as the list of kinds; a value may also be several
+kinds joined by commas (each checked by ``parse_kinds``)."""
 _ENTRY_EXAMPLE: dict[str, Any] = {
     "position": 1042,
     "stream_id": "6f1c2b1e-2f4d-5c7a-9a51-0e8f6d3b2a10",
@@ -121,12 +123,15 @@ def log_entry(logged: LoggedFact) -> LogEntry:
 
 
 def parse_kinds(types: list[str]) -> list[str]:
-    """Fact kinds from ``types`` (repeated and/or comma-separated); unknown -> 422."""
-    kinds = [name.strip() for value in types for name in value.split(",") if name.strip()]
+    """Fact kinds from ``types`` (repeated and/or comma-separated); unknown -> 422.
+
+    Each name must be a kind exactly: no spaces around it, no empty name.
+    """
+    kinds = [name for value in types for name in value.split(",")]
     unknown = [kind for kind in kinds if kind not in FACT_TYPES]
     if unknown:
         allowed = ", ".join(sorted(FACT_TYPES))
-        reason = f"unknown fact kind(s) {', '.join(unknown)}; allowed: {allowed}"
+        reason = f"unknown fact kind(s) {', '.join(map(repr, unknown))}; allowed: {allowed}"
         error = {"loc": ("query", "types"), "msg": reason, "type": "unknown_kind"}
         raise RequestValidationError([error])
     return kinds
@@ -135,12 +140,12 @@ def parse_kinds(types: list[str]) -> list[str]:
 def read_log(
     principal: Auditor,
     ledger: LedgerDep,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_POSITION, description="Read facts after this position.")
-    ] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many.")] = 100,
+    after: Annotated[LogPosition, Query(description="Read facts after this position.")] = 0,
+    limit: Annotated[
+        int, Field(ge=1, le=MAX_PAGE), Digits, Query(description="At most this many.")
+    ] = 100,
     types: Annotated[
-        list[str] | None,
+        list[KindName] | None,
         Query(description="Only these fact kinds (repeat or comma-separate), e.g. CallRecorded."),
     ] = None,
 ) -> LogPage:

@@ -17,17 +17,19 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.audit.rows import AnyConnection
 from api.audit.store import (
     BrokenChain,
     UnknownEntry,
     consistency_proof,
     digest_at,
     inclusion_proof,
+    last_entry,
 )
 from api.audit.verify import verify_log
 from api.web.deps import Auditor, CheckedServicesDep
 from api.web.problems import problem_error, problem_responses
-from api.web.schemas.params import MAX_POSITION
+from api.web.schemas.params import EntryPosition, LogPosition
 from domain.chain.hashes import Digest
 
 HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -39,7 +41,8 @@ _DIGEST: dict[str, Any] = {
     "root": "3b8f" + _H[4:],
     "time": "2026-03-02T09:00:05+00:00",
 }
-Position = Annotated[int, Query(ge=1, le=MAX_POSITION)]
+HASH_PATTERN = HEX.pattern
+Position = Annotated[EntryPosition, Query()]
 
 
 class DigestOut(BaseModel):
@@ -75,6 +78,8 @@ class VerifyOut(BaseModel):
                     "checked": 1040,
                     "problem": None,
                     "trusted": None,
+                    "matched": 0,
+                    "caveat": "checked against no kept digest: ...",
                 }
             ]
         }
@@ -83,9 +88,18 @@ class VerifyOut(BaseModel):
     ok: bool
     summary: str
     verified: DigestOut = Field(description="Digest of the last entry that checks out.")
-    checked: int = Field(description="Entries recomputed by this run.")
+    checked: int = Field(description="Entries recomputed by this run (from the log's start).")
     problem: ChainProblem | None
-    trusted: DigestOut | None = Field(description="The digest the run started from, if any.")
+    trusted: DigestOut | None = Field(
+        description="The kept digest checked against, if any: every entry up to it was "
+        "recomputed from the records and compared with it."
+    )
+    matched: int = Field(default=0, description="Kept digests the log matched (0 or 1).")
+    caveat: str | None = Field(
+        default=None,
+        description="What a run without a kept digest cannot show (a truncated tail, an "
+        "appended forgery, history re-chained).",
+    )
 
 
 class RecordOut(BaseModel):
@@ -162,7 +176,7 @@ def get_digest(
     principal: Auditor,
     services: CheckedServicesDep,
     position: Annotated[
-        int | None, Query(ge=0, le=MAX_POSITION, description="Digest as of this position.")
+        LogPosition | None, Query(description="Digest as of this position.")
     ] = None,
 ) -> DigestOut:
     """The digest of the head, or of the last entry at or before ``position``."""
@@ -174,12 +188,19 @@ def verify(
     principal: Auditor,
     services: CheckedServicesDep,
     *,
-    from_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
-    from_size: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
-    from_hash: Annotated[str | None, Query(description="The trusted digest's hash.")] = None,
-    from_root: Annotated[str | None, Query(description="The trusted digest's root.")] = None,
+    from_position: Annotated[LogPosition | None, Query()] = None,
+    from_size: Annotated[LogPosition | None, Query()] = None,
+    from_hash: Annotated[
+        str | None,
+        Query(pattern=HASH_PATTERN, description="The trusted digest's hash (64 hex digits)."),
+    ] = None,
+    from_root: Annotated[
+        str | None,
+        Query(pattern=HASH_PATTERN, description="The trusted digest's root (64 hex digits)."),
+    ] = None,
 ) -> VerifyOut:
-    """Recompute the chain from the start, or from a trusted digest (all four `from_`)."""
+    """Recompute the chain from the start to the head; with a kept digest (all four
+    `from_`), also check that the entries recomputed up to its position give it."""
     trusted = _trusted(from_position, from_size, from_hash, from_root)
     with services.key_pool.connection() as conn, _chain_problems():
         report = verify_log(conn, trusted)
@@ -191,6 +212,8 @@ def verify(
         checked=report.checked,
         problem=ChainProblem(**vars(problem)) if problem else None,
         trusted=DigestOut(**trusted.to_json()) if trusted else None,
+        matched=report.matched,
+        caveat=report.caveat,
     )
 
 
@@ -217,11 +240,12 @@ def prove(
     services: CheckedServicesDep,
     position: Position,
     digest_position: Annotated[
-        int | None, Query(ge=1, le=MAX_POSITION, description="Default: the head.")
+        EntryPosition | None, Query(description="Default: the head.")
     ] = None,
 ) -> InclusionProofOut:
     """The inclusion proof of the entry at ``position`` under the digest at ``digest_position``."""
     with services.key_pool.connection() as conn, _chain_problems():
+        _not_past_head(conn, digest_position)
         proof = inclusion_proof(conn, position, digest_position)
     return InclusionProofOut(**proof.to_json())
 
@@ -229,15 +253,30 @@ def prove(
 def consistency(
     principal: Auditor,
     services: CheckedServicesDep,
-    first: Annotated[int, Query(alias="from", ge=1, le=MAX_POSITION)],
+    first: Annotated[EntryPosition, Query(alias="from")],
     second: Annotated[
-        int | None, Query(alias="to", ge=1, le=MAX_POSITION, description="Default: the head.")
+        EntryPosition | None, Query(alias="to", description="Default: the head.")
     ] = None,
 ) -> ConsistencyProofOut:
     """Proof that the digest at position ``from`` is a prefix of the one at ``to``."""
     with services.key_pool.connection() as conn, _chain_problems():
+        _not_past_head(conn, first, second)
         proof = consistency_proof(conn, first, second)
     return ConsistencyProofOut(**proof.to_json())
+
+
+def _not_past_head(conn: AnyConnection, *positions: int | None) -> None:
+    """``UnknownEntry`` (404) for a position after the log's last entry.
+
+    A digest "at" such a position would be the head's, and a proof from or to it
+    would claim a digest that was never taken there.
+    """
+    head = last_entry(conn)
+    last = head[0] if head else 0
+    for position in positions:
+        if position is not None and position > last:
+            msg = f"position {position} is past the head of the log (position {last})"
+            raise UnknownEntry(msg)
 
 
 @contextmanager

@@ -24,7 +24,13 @@ from api.web.reading import (
     wait_for_view,
 )
 from api.web.schemas import read_examples
-from api.web.schemas.params import MAX_POSITION, CustomerRef, MinPosition, ReferenceTime
+from api.web.schemas.params import (
+    CustomerRef,
+    Digits,
+    EntryPosition,
+    MinPosition,
+    ReferenceTime,
+)
 from projections.customer.as_of import customer_as_of, parse_as_of
 from projections.customer.models import CustomerProfile, Interaction, PersonalState
 from projections.customer.queries import UnknownCursor, customer_profile, is_known, timeline
@@ -94,7 +100,9 @@ def get_customer(
     else:
         wait_for_view(services, VIEW, min_position)
         with snapshot(services.key_pool) as conn:
-            profile = customer_profile(conn, SnapshotVault(conn), ref, services.view_config, at)
+            profile = customer_profile(
+                conn, SnapshotVault(conn, services.keks), ref, services.view_config, at
+            )
     if profile is None:
         raise not_found("customer-not-found", "no fact names this customer")
     return profile
@@ -106,24 +114,22 @@ def get_timeline(
     *,
     ref: CustomerRef,
     after: Annotated[
-        int | None,
+        EntryPosition | None,
         Query(
-            ge=1,
-            le=MAX_POSITION,
             description="Cursor: the `next_after` of the page before; this page holds the "
             "interactions listed after it (older).",
         ),
     ] = None,
     before: Annotated[
-        int | None,
+        EntryPosition | None,
         Query(
-            ge=1,
-            le=MAX_POSITION,
             description="Cursor: the `previous_before` of the page after; this page holds the "
             "interactions listed before it (newer), nearest first in the listing order.",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_TIMELINE_PAGE, description="Page size.")] = 50,
+    limit: Annotated[
+        int, Field(ge=1, le=MAX_TIMELINE_PAGE), Digits, Query(description="Page size.")
+    ] = 50,
     min_position: MinPosition = None,
 ) -> TimelineResponse:
     """The customer's full timeline, newest first, paged by position cursors.
@@ -143,7 +149,14 @@ def get_timeline(
         if not is_known(conn, ref):
             raise not_found("customer-not-found", "no fact names this customer")
         try:
-            page = timeline(conn, SnapshotVault(conn), ref, before=after, after=before, limit=limit)
+            page = timeline(
+                conn,
+                SnapshotVault(conn, services.keks),
+                ref,
+                before=after,
+                after=before,
+                limit=limit,
+            )
         except UnknownCursor as error:
             raise invalid(
                 "after" if after is not None else "before", str(error), "unknown_cursor"
@@ -172,7 +185,13 @@ def _as_of(
     with services.key_pool.connection() as conn:
         config = services.view_config
         return customer_as_of(
-            conn, services.ledger, SnapshotVault(conn), ref, config, as_of=point, at=at
+            conn,
+            services.ledger,
+            SnapshotVault(conn, services.keks),
+            ref,
+            config,
+            as_of=point,
+            at=at,
         )
 
 

@@ -5,7 +5,9 @@ client that reconnects sends the last id it saw as ``Last-Event-ID`` (browsers d
 so by themselves) and resumes right after it. A customer's stream also sends an
 id-only line now and then (no data, so no event fires) when it has read past facts
 of other customers, so a reconnect does not read them again. Idle streams carry a
-keep-alive comment every 15 s. A stream ends when the client goes.
+keep-alive comment every 15 s. A stream ends when the client goes, or when its API key
+is revoked: within ``live_revocation_seconds`` it sends ``event: revoked`` and ends,
+and no fact read after the revocation is sent (see ``guarded``).
 """
 
 from __future__ import annotations
@@ -21,16 +23,26 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from api.bootstrap import Services
+from api.storage.keys import KeyStore, Principal
 from api.web.deps import Agent, Auditor, ServicesDep
 from api.web.live import Reader, follow, page_after, signal_for
 from api.web.problems import problem_responses
 from api.web.reading import ProblemRoute
-from api.web.schemas.params import MAX_POSITION, CustomerRef
+from api.web.schemas.params import CustomerRef, LogPosition
 from domain.ledger import Ledger
 from domain.ports import Keyring
 from domain.reading import LoggedFact
 
 RETRY_MILLISECONDS = 2000
+REVOKED = {
+    "status": 401,
+    "title": "API key revoked",
+    "detail": "the API key this stream was opened with was revoked: the stream ends",
+}
+
+
+class KeyRevoked(Exception):
+    """The API key a stream was opened with is no longer valid."""
 
 
 class LiveFact(BaseModel):
@@ -78,23 +90,36 @@ def log_reader(ledger: Ledger) -> Reader:
     return read
 
 
+def guarded(reader: Reader, keys: KeyStore, key_id: str) -> Reader:
+    """``reader``, handing on what it read only while the key ``key_id`` is still valid.
+
+    The key is checked after each read, never before: a fact committed after the
+    revocation can only be seen by a read that began after it, so the check that
+    follows that read sees the revocation too, and ``KeyRevoked`` withholds the page.
+    """
+
+    def read(after: int) -> tuple[int, list[Any], bool]:
+        result = reader(after)
+        if not keys.is_active(key_id):
+            raise KeyRevoked(key_id)
+        return result
+
+    return read
+
+
 def start_position(
     services: ServicesDep,
     after: Annotated[
-        int | None,
+        LogPosition | None,
         Query(
-            ge=0,
-            le=MAX_POSITION,
             description="Start after this log position (0: from the beginning); default: "
             "only facts recorded from now on. `Last-Event-ID` takes precedence.",
         ),
     ] = None,
     last_event_id: Annotated[
-        int | None,
+        LogPosition | None,
         Header(
             alias="Last-Event-ID",
-            ge=0,
-            le=MAX_POSITION,
             description="The `id` of the last event received: resume right after it.",
         ),
     ] = None,
@@ -112,16 +137,29 @@ StartDep = Annotated[int, Depends(start_position)]
 
 
 async def _events(
-    request: Request, services: Services, reader: Reader, start: int
+    request: Request, services: Services, principal: Principal, reader: Reader, start: int
 ) -> AsyncIterator[ServerSentEvent]:
     # The start as the first id: a reconnect before any fact resumes from here.
     opening = f"following the log after position {start}"
     yield ServerSentEvent(comment=opening, id=str(start), retry=RETRY_MILLISECONDS)
+    try:
+        async for event in _facts(request, services, principal, reader, start):
+            yield event
+    except KeyRevoked:
+        yield ServerSentEvent(event="revoked", data=REVOKED)
+
+
+async def _facts(
+    request: Request, services: Services, principal: Principal, reader: Reader, start: int
+) -> AsyncIterator[ServerSentEvent]:
     signal = signal_for(request.app.state, services.database_url, services.settings.connect_timeout)
     settings = services.settings
+    # Read (and check the key) at least this often, notification or not.
+    every = min(settings.live_poll_seconds, settings.live_revocation_seconds)
+    reader = guarded(reader, services.keys, principal.key_id)
     last_id, marked = start, time.monotonic()
     sent = marked  # when anything was last sent, for the keep-alive comments
-    async for position, items in follow(signal, reader, start, settings.live_poll_seconds):
+    async for position, items in follow(signal, reader, start, every):
         now = time.monotonic()
         for item in items:
             yield ServerSentEvent(data=item, id=str(item.position))
@@ -142,9 +180,11 @@ async def customer_events(
 
     `id` is the fact's log position and `data` the fact as JSON (a `LiveFact`), with
     personal fields decrypted. Resume with `Last-Event-ID` (or `after`). The stream
-    does not end by itself: it is meant for agent desktops (`EventSource`).
+    does not end by itself (it is meant for agent desktops), but when its API key is
+    revoked it sends `event: revoked` and ends, within `live_revocation_seconds`.
     """
-    async for event in _events(request, services, customer_reader(services.ledger, ref), start):
+    reader = customer_reader(services.ledger, ref)
+    async for event in _events(request, services, principal, reader, start):
         yield event
 
 
@@ -155,9 +195,9 @@ async def log_events(
 
     `id` is the fact's log position and `data` the fact as JSON (a `LiveFact`) with personal
     fields withheld. Resume with `Last-Event-ID` (or `after`). The stream does not end by
-    itself.
+    itself, but when its API key is revoked it sends `event: revoked` and ends.
     """
-    async for event in _events(request, services, log_reader(services.ledger), start):
+    async for event in _events(request, services, principal, log_reader(services.ledger), start):
         yield event
 
 
@@ -174,6 +214,12 @@ def _stream_response() -> dict[int | str, dict[str, Any]]:
     item = {
         "type": "object",
         "properties": {
+            "event": {
+                "type": "string",
+                "enum": ["revoked"],
+                "description": "Absent on facts; `revoked`: the stream's API key was "
+                "revoked, `data` says so and the stream ends.",
+            },
             "id": {"type": "string", "description": "Log position of the fact."},
             "data": {
                 "type": "string",
@@ -184,7 +230,12 @@ def _stream_response() -> dict[int | str, dict[str, Any]]:
         },
     }
     content = {"text/event-stream": {"itemSchema": item, "example": _EXAMPLE}}
-    return {200: {"description": "An endless stream of events.", "content": content}}
+    return {
+        200: {
+            "description": "Events until the client goes or the key is revoked.",
+            "content": content,
+        }
+    }
 
 
 def router() -> APIRouter:

@@ -9,6 +9,7 @@ in the tab's ``sessionStorage`` only. Live updates are read with ``fetch`` strea
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -26,8 +27,18 @@ MEDIA_TYPES = {
 }
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,3}")
+"""What a static file's relative path may look like: plain names, no "..", no NUL."""
+
+
 def _file(relative: str) -> FileResponse:
-    """A file under ``STATIC`` by its relative path; 404 for anything else."""
+    """A file under ``STATIC`` by its relative path; 404 for anything else.
+
+    The name is checked before it touches the file system: a NUL byte or a name
+    longer than the system allows would otherwise raise there (a 500).
+    """
+    if not NAME.fullmatch(relative):
+        raise not_found("no-such-file", "no such file")
     path = (STATIC / relative).resolve()
     media_type = MEDIA_TYPES.get(path.suffix)
     if media_type is None or not path.is_relative_to(STATIC) or not path.is_file():

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.storage.keys import Principal
 from api.web.bodies import JsonBodyRoute
-from api.web.deps import LedgerDep, Recorder
+from api.web.callers import call_body, call_command
+from api.web.deps import LedgerDep, Recorder, ServicesDep
 from api.web.problems import problem_responses
 from api.web.schemas.examples import EXAMPLES
 from api.web.schemas.params import CustomerRef
@@ -156,6 +157,18 @@ def _endpoint(spec: Recording) -> Callable[..., Recorded]:
     example: dict[str, Example] = {
         "example": {"summary": spec.summary, "value": EXAMPLES[spec.kind]}
     }
+    if spec.model is c.RecordCall:  # by reference or by the caller's number (issue 13)
+
+        def record_call(
+            principal: Recorder,
+            ledger: LedgerDep,
+            services: ServicesDep,
+            response: Response,
+            body: Any,
+        ) -> Recorded:
+            return record(ledger, call_command(services, body), principal, response)
+
+        return _with_body(record_call, Annotated[call_body(), Body(openapi_examples=example)])
     if not spec.by_ref:
 
         def record_fact(

@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from projections.registry import VIEW_NAMES
 
-__all__ = ["MAX_POSITION", "CustomerRef", "MinPosition", "ReferenceTime", "ViewName"]
+__all__ = [
+    "MAX_POSITION",
+    "CustomerRef",
+    "Digits",
+    "EntryPosition",
+    "LogPosition",
+    "MinPosition",
+    "ReferenceTime",
+    "ViewName",
+]
 
 MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+_DIGITS = re.compile(r"[0-9]{1,32}")
+
+
+def _decimal_digits(value: object) -> object:
+    # pydantic's lax int takes "0.0", "+1", " 1" and "1_000" from a string: a whole
+    # number in a query or header is decimal digits and nothing else.
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        msg = "a whole number in decimal digits is needed (no sign, point, space or _)"
+        raise PydanticCustomError("int_parsing", msg)
+    return value
+
+
+Digits = BeforeValidator(_decimal_digits)
+"""Metadata for an ``int`` read from a string: digits only. Put it after the bounds
+(``Annotated[int, Field(ge=.., le=..), Digits]``) so the schema keeps them."""
+
+LogPosition = Annotated[int, Field(ge=0, le=MAX_POSITION), Digits]
+"""A log position, or 0 for "before the first"."""
+
+EntryPosition = Annotated[int, Field(ge=1, le=MAX_POSITION), Digits]
+"""The position of an entry of the log (from 1)."""
 
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -47,10 +78,8 @@ ViewName = Annotated[
 """A view's name in a path."""
 
 MinPosition = Annotated[
-    int | None,
+    LogPosition | None,
     Query(
-        ge=0,
-        le=MAX_POSITION,
         description=(
             "Read-your-writes: the log position a write returned. The API waits (at most "
             "`read_wait_seconds`, default 2 s) until the view has applied it, else answers "

@@ -228,6 +228,7 @@ async function stream(ref, signal) {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const event = parseEvent(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
+          if (event.event === "revoked") { setLive("off", "key revoked"); return; }
           if (event.id !== null) lastId = event.id;
           if (event.data !== null) await arrived(ref, JSON.parse(event.data));
         }
@@ -241,13 +242,14 @@ async function stream(ref, signal) {
 }
 
 function parseEvent(block) {
-  const event = { id: null, data: null };
+  const event = { id: null, data: null, event: null };
   for (const line of block.split("\n")) {
     if (line.startsWith(":")) continue;
     const colon = line.indexOf(":");
     const field = colon < 0 ? line : line.slice(0, colon);
     const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
     if (field === "id") event.id = value;
+    if (field === "event") event.event = value;
     if (field === "data") event.data = event.data === null ? value : `${event.data}\n${value}`;
   }
   return event;

@@ -152,3 +152,13 @@ def test_the_largest_page_is_accepted(client, services):
 
     assert response.status_code == 200
     assert len(response.json()["facts"]) == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["", ",", "CallRecorded,", " CallRecorded", "CallRecorded, CallCorrected"]
+)
+def test_an_empty_or_padded_kind_in_types_is_a_422_problem(client, value):
+    response = client.get("/log", params={"types": value})
+
+    assert response.status_code == 422, response.text
+    assert [p["name"] for p in response.json()["invalid_params"]] == ["types"]

@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 from api.web.app import TAGS
 from api.web.routes.batch import command_schemas
 from domain.commands import AnyCommand
+from domain.facts import FACT_TYPES
 
 PROBLEM = "#/components/schemas/Problem"
 
@@ -154,3 +155,31 @@ def test_every_success_response_has_an_example(spec):
                 without.append((method, path, code, media))
 
     assert without == [], without
+
+
+def test_a_trusted_digests_hashes_are_declared_as_64_hex_digits(spec):
+    parameters = {p["name"]: p for p in spec["paths"]["/audit/verify"]["get"]["parameters"]}
+
+    for name in ("from_hash", "from_root"):
+        [declared] = [s for s in parameters[name]["schema"]["anyOf"] if s["type"] == "string"]
+        assert declared["pattern"] == "^[0-9a-f]{64}$"
+
+
+def test_the_logs_types_filter_enumerates_the_fact_kinds(spec):
+    [types] = [p for p in spec["paths"]["/log"]["get"]["parameters"] if p["name"] == "types"]
+
+    [array] = [s for s in types["schema"]["anyOf"] if s["type"] == "array"]
+    assert array["items"]["enum"] == sorted(FACT_TYPES)
+
+
+def test_positions_in_queries_and_headers_are_declared_with_their_bounds(spec):
+    parameters = {
+        (path, p["name"]): p["schema"]
+        for path, item in spec["paths"].items()
+        for operation in item.values()
+        for p in operation.get("parameters", [])
+    }
+
+    for key in (("/audit/digest", "position"), ("/log/events", "Last-Event-ID")):
+        [integer] = [s for s in parameters[key]["anyOf"] if s["type"] == "integer"]
+        assert (integer["minimum"], integer["maximum"]) == (0, 2**63 - 1), key

@@ -2,7 +2,8 @@
 
 PostgreSQL with a volume and a health check; a one-shot migration once it is healthy;
 the API and the projector as separate services once the migration succeeded; every
-touchpoint service pointed at the db service with the settings it needs.
+touchpoint service pointed at the db service with the settings it needs: the migration
+as the database's owner, the API and the projector as the runtime role only (issue 12).
 """
 
 from __future__ import annotations
@@ -101,11 +102,14 @@ def test_every_dependency_names_a_service_and_there_is_no_cycle(services):
 
 
 @pytest.mark.parametrize("name", TOUCHPOINT_SERVICES)
-def test_touchpoint_services_are_built_here_and_use_the_db_service(services, name):
-    service = services[name]
-    assert service["build"] == "."
+def test_touchpoint_services_are_built_here(services, name):
+    assert services[name]["build"] == "."
     assert (ROOT / "Dockerfile").is_file()
-    url = conninfo_to_dict(service["environment"]["TOUCHPOINT_DATABASE_URL"])
+
+
+def test_only_the_migration_connects_as_the_databases_owner(services):
+    environment = services["migrate"]["environment"]
+    url = conninfo_to_dict(environment["TOUCHPOINT_DATABASE_URL"])
     db = services["db"]["environment"]
     assert url["host"] == "db"
     assert (url["user"], url["password"], url["dbname"]) == (
@@ -113,6 +117,30 @@ def test_touchpoint_services_are_built_here_and_use_the_db_service(services, nam
         db["POSTGRES_PASSWORD"],
         db["POSTGRES_DB"],
     )
+    assert "TOUCHPOINT_RUNTIME_URL" not in environment
+
+
+@pytest.mark.parametrize("name", ["api", "projector"])
+def test_the_api_and_projector_run_as_the_runtime_role_with_no_owner_credentials(services, name):
+    environment = services[name]["environment"]
+    url = conninfo_to_dict(environment["TOUCHPOINT_RUNTIME_URL"])
+    db = services["db"]["environment"]
+    assert "TOUCHPOINT_DATABASE_URL" not in environment
+    assert (url["host"], url["dbname"]) == ("db", db["POSTGRES_DB"])
+    # The role `touchpoint migrate` creates (the db service's own user is its superuser).
+    runtime_role = environment.get("TOUCHPOINT_RUNTIME_ROLE", Settings().runtime_role)
+    assert url["user"] == runtime_role != db["POSTGRES_USER"]
+    # Its password is given apart, the same one to the migration that sets it on the role.
+    assert "password" not in url
+    assert (
+        environment["TOUCHPOINT_RUNTIME_PASSWORD"]
+        == (services["migrate"]["environment"]["TOUCHPOINT_RUNTIME_PASSWORD"])
+    )
+
+
+def test_the_runtime_roles_password_must_be_given_to_start(services):
+    password = services["api"]["environment"]["TOUCHPOINT_RUNTIME_PASSWORD"]
+    assert re.fullmatch(r"\$\{TOUCHPOINT_RUNTIME_PASSWORD:\?[^}]+\}", password)
 
 
 def test_the_api_key_secret_must_be_given_to_start(services):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from uuid import UUID, uuid5
 
@@ -187,3 +188,26 @@ def test_a_duration_must_be_a_json_integer_not_a_boolean_float_or_string(value):
     data = b.call().model_dump(mode="json") | {"wait_seconds": value}
     with pytest.raises(ValidationError):
         c.RecordCall.model_validate(data)
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false", "yes", "1", 1.0])
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [(b.call, "transferred"), (b.call, "resolved"), (b.consent, "granted")],
+)
+def test_a_yes_no_field_takes_only_true_or_false(build, field, value):
+    sent = build().model_dump(mode="json") | {field: value}
+
+    with pytest.raises(ValidationError):
+        ANY_COMMAND.validate_json(json.dumps(sent))
+    with pytest.raises(ValidationError):
+        ANY_COMMAND.validate_python(sent)
+
+
+def test_a_correction_s_yes_no_fields_take_only_true_false_or_nothing():
+    correction = b.correction().model_dump(mode="json")
+
+    for value in (True, False, None):
+        ANY_COMMAND.validate_json(json.dumps(correction | {"transferred": value}))
+    with pytest.raises(ValidationError):
+        ANY_COMMAND.validate_json(json.dumps(correction | {"transferred": 0}))

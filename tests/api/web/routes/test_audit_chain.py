@@ -59,8 +59,12 @@ def test_verify_reports_how_far_the_log_checks_out_from_the_start_or_a_digest(au
 
     assert full["ok"] is True
     assert full["summary"] == f"verified up to position {recorded[-1]} ({len(recorded)} entries)"
-    assert (onwards["ok"], onwards["checked"]) == (True, len(recorded) - 6)
+    # Issue 12: from a kept digest every entry is recomputed too (none taken on trust).
+    assert (onwards["ok"], onwards["checked"]) == (True, len(recorded))
     assert onwards["trusted"]["position"] == recorded[5]
+    assert onwards["matched"] == 1
+    assert "cannot show a truncated tail" in full["caveat"]
+    assert onwards["caveat"] is None
 
 
 def test_verify_names_the_first_tampered_position(auditor, services, database_url):
@@ -133,7 +137,61 @@ def test_a_chain_missing_entries_is_a_409_for_digests_while_verify_names_the_pla
         recorded[3],
         "chain-missing",
     )
+    # Issue 12: the run from the kept digest recomputes the entries before it too, so it
+    # names the missing entry itself rather than the digest's position.
     assert (onwards["problem"]["position"], onwards["problem"]["kind"]) == (
-        kept["position"],
-        "entries-missing",
+        recorded[3],
+        "chain-missing",
     )
+
+
+@pytest.mark.parametrize("params", [{"from": "AFTER"}, {"from": 1, "to": "AFTER"}])
+def test_a_consistency_proof_from_or_to_past_the_head_is_a_404_problem(auditor, services, params):
+    head = record_history(services, calls=1)[-1]
+    asked = {name: head + 5 if value == "AFTER" else value for name, value in params.items()}
+
+    response = auditor.get("/audit/consistency", params=asked)
+
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "unknown-entry"
+    assert "past the head" in response.json()["detail"]
+
+
+def test_an_inclusion_proof_under_a_digest_past_the_head_is_a_404_problem(auditor, services):
+    recorded = record_history(services, calls=1)
+
+    response = auditor.get(
+        "/audit/proof", params={"position": recorded[0], "digest_position": recorded[-1] + 5}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown-entry"
+
+
+def test_a_proof_up_to_the_head_itself_is_still_given(auditor, services):
+    recorded = record_history(services, calls=1)
+
+    response = auditor.get("/audit/consistency", params={"from": recorded[2], "to": recorded[-1]})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0.0", "1.0", "+1", " 1", "1_0", "1e0", "0x1", "\u0661"])
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/audit/digest", "position"),
+        ("/audit/proof", "position"),
+        ("/audit/consistency", "from"),
+        ("/log", "after"),
+        ("/log", "limit"),
+    ],
+)
+def test_a_position_that_is_not_plain_digits_is_a_422_problem(auditor, services, path, name, value):
+    services.ledger.record(b.customer(), "test")
+
+    response = auditor.get(path, params={name: value})
+
+    assert response.status_code == 422, response.text
+    assert [p["name"] for p in response.json()["invalid_params"]] == [name]

@@ -36,3 +36,23 @@ def test_the_customer_examples_are_valid_answers():
 
     assert profile.customer_ref == page.customer_ref
     assert page.next_after == page.items[-1].position
+
+
+def test_the_search_and_the_screen_pop_are_documented_for_agents(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    search = paths["/customers"]["get"]
+    assert {p["name"] for p in search["parameters"]} >= {
+        "phone",
+        "email",
+        "name",
+        "ref",
+        "limit",
+        "offset",
+    }
+    assert search["tags"] == ["agents"]
+    lookup = paths["/customers/lookup"]["get"]
+    assert set(lookup["responses"]) >= {"200", "300", "404", "422"}
+    several = lookup["responses"]["300"]["content"]["application/problem+json"]
+    assert several["example"]["customers"] == ["C-000007", "C-000010"]
+    body = paths["/interactions/calls"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("/RecordCallBody")

@@ -26,6 +26,7 @@ WAIT = 15.0  # seconds: the most any expected event may take (generous; never as
 
 @dataclass
 class Event:
+    event: str | None = None
     id: str | None = None
     data: Any = None
     comments: list[str] = field(default_factory=list)
@@ -45,7 +46,9 @@ def parse(lines: Iterator[str], out: queue.Queue) -> None:
             else:
                 name, _, value = line.partition(":")
                 value = value.removeprefix(" ")
-                if name == "id":
+                if name == "event":
+                    event.event = value
+                elif name == "id":
                     event.id = value
                 elif name == "data":
                     event.data = json.loads(value)
@@ -70,6 +73,16 @@ class Stream:
         item = self.events.get(timeout=WAIT)
         assert isinstance(item, Event), f"stream ended: {item!r}"
         return item
+
+    def rest(self) -> list[Event]:
+        """Every event until the server ends the stream; fails if it has not within WAIT."""
+        found: list[Event] = []
+        deadline = time.monotonic() + WAIT
+        while (item := self.events.get(timeout=WAIT)) is not None:
+            assert isinstance(item, Event), f"stream broken: {item!r}"
+            found.append(item)
+            assert time.monotonic() < deadline, f"the stream did not end: {found!r}"
+        return found
 
     def facts(self, count: int) -> list[Event]:
         """The next ``count`` events that carry a fact (skipping keep-alives and marks)."""
@@ -283,3 +296,58 @@ def test_an_idle_stream_carries_keep_alive_comments(client, services, role_heade
 
     assert idle.data is None
     assert idle.comments == ["ping"]
+
+
+@pytest.mark.parametrize(
+    ("path", "role"), [("/customers/C1/events", "agent"), ("/log/events", "auditor")]
+)
+def test_a_stream_whose_key_is_revoked_sends_nothing_recorded_after_and_ends_saying_why(
+    client, services, path, role
+):
+    principal, token = services.keys.create(role, "soon-revoked")
+    with stream(client, path, {"X-API-Key": token}) as events:
+        events.next()
+        before = services.ledger.record(b.call("c-before", ref="C1"), "t")
+        events.facts(1)  # the stream works while the key is valid
+
+        assert services.keys.revoke(principal.key_id)
+        after = services.ledger.record(b.customer("C1", name="Ada Lovelace"), "t")
+        rest = events.rest()
+
+    sent = json.dumps([e.data for e in rest])
+    assert str(after.position) not in [e.id for e in rest]
+    assert "Ada Lovelace" not in sent
+    assert '"CustomerRegistered"' not in sent
+    assert rest[-1].event == "revoked"
+    assert rest[-1].data["title"] == "API key revoked"
+    assert before.position < after.position
+
+
+def test_an_idle_stream_ends_when_its_key_is_revoked(client, services):
+    principal, token = services.keys.create("auditor", "soon-revoked")
+    services.settings.live_revocation_seconds = 0.2
+
+    with stream(client, "/log/events", {"X-API-Key": token}) as events:
+        events.next()
+        services.keys.revoke(principal.key_id)
+        rest = events.rest()
+
+    assert [e.event for e in rest if e.event] == ["revoked"]
+    assert all(e.data is None for e in rest[:-1])
+
+
+def test_a_revoked_key_cannot_open_a_stream_again(client, services):
+    principal, token = services.keys.create("agent", "revoked")
+    services.keys.revoke(principal.key_id)
+
+    response = client.get("/customers/C1/events", headers={"X-API-Key": token})
+
+    assert response.status_code == 401
+
+
+def test_streams_are_never_stored_by_caches(client, role_headers):
+    for path, role in (("/customers/C1/events", "agent"), ("/log/events", "auditor")):
+        with client.stream("GET", path, headers=role_headers[role]) as response:
+            cache_control = response.headers.get_list("cache-control")
+
+        assert cache_control == ["no-store"], path

@@ -103,7 +103,10 @@ def test_an_empty_body_is_a_422_naming_every_required_field(client, role_headers
     required = {
         name
         for name, field in spec.model.model_fields.items()
-        if field.is_required() and not (spec.by_ref and name == "customer_ref")
+        if field.is_required()
+        and not (spec.by_ref and name == "customer_ref")
+        # A call may name its caller's number instead (then asked for once the rest is valid).
+        and not (spec.kind == "call_recorded" and name == "customer_ref")
     }
 
     response = client.post(url(spec), json={}, headers=role_headers["agent"])

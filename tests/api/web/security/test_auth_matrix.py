@@ -37,6 +37,8 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/interactions/surveys"): RECORDERS,
     ("POST", "/interactions/batch"): {"integrator"},
     # customer reads and live updates
+    ("GET", "/customers"): {"agent"},
+    ("GET", "/customers/lookup"): {"agent"},
     ("GET", "/customers/{ref}"): {"agent"},
     ("GET", "/customers/{ref}/timeline"): {"agent"},
     ("GET", "/customers/{ref}/events"): {"agent"},

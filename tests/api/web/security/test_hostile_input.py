@@ -9,6 +9,8 @@ batches over the item limit of a small configuration (test_batch.py), unknown
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from pydantic import TypeAdapter
 
@@ -274,3 +276,30 @@ def test_sql_metacharacters_in_group_by_are_a_422_listing_the_allowed_names(
 
     problem = _problem(response, 422, "invalid-request", "group_by")
     assert "allowed" in problem["detail"].lower() or "one of" in problem["detail"].lower()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "desktop.js%00.png",
+        "desktop.js%00",
+        "%00",
+        "a" * 5000,
+        "a" * 5000 + ".js",
+        "/".join(["a" * 200] * 30),
+        "..%2F..%2Fetc%2Fpasswd",
+        "vendor/..%2F..%2F..%2Fpyproject.toml",
+        ".%2E/routes/pages.py",
+    ],
+)
+def test_a_hostile_static_file_name_is_a_404_problem_and_no_traceback(client, caplog, name):
+    with caplog.at_level(logging.DEBUG):
+        response = client.get(f"/static/{name}")
+
+    _problem(response, 404, "no-such-file")
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+
+
+def test_the_pages_files_are_still_served(client):
+    assert client.get("/static/desktop.js").status_code == 200
+    assert client.get("/static/vendor/chart.umd.min.js").status_code == 200

@@ -28,7 +28,14 @@ PERSONAL = {
     ERASED: ["Barnaby Wexcombe", "b.wexcombe@example.net", "+44 7700 900222", "purple walrus"],
 }
 VIEWS = ("customer", "cost", "crm", "cem")
-QUERY = {"from": "2026-01-01", "to": "2026-12-31"}
+# Query values for every GET that takes them: a range, and the kept customer's e-mail and
+# phone for the search and the screen pop (they must answer agents, and only agents).
+QUERY = {
+    "from": "2026-01-01",
+    "to": "2026-12-31",
+    "email": PERSONAL[KEPT][1],
+    "phone": PERSONAL[KEPT][2],
+}
 STREAM_SECONDS = 3.0  # how long a live stream is read (it never ends by itself)
 
 

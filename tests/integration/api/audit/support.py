@@ -19,6 +19,8 @@ from tests import builders as b
 from tests.integration.sql import query
 
 NAME, EMAIL, PHONE = "Ottoline Quarrington", "ottoline.q@example.net", "+44 20 7946 0815"
+LOG_TABLES = ("touchpoint_events", "touchpoint_chain", "touchpoint_merkle_nodes")
+"""The append-only tables an intruder with the database files switches the triggers of off."""
 
 
 def record_history(services: Services, calls: int = 6) -> list[int]:
@@ -42,14 +44,14 @@ def skip_positions(url: str, count: int) -> None:
 def tamper(url: str, *statements: str, params: tuple[Any, ...] = ()) -> None:
     """Run ``statements`` on the log with its (user) triggers off: what an intruder would do."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ALTER TABLE touchpoint_events DISABLE TRIGGER USER")
-        conn.execute("ALTER TABLE touchpoint_chain DISABLE TRIGGER USER")
+        for table in LOG_TABLES:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         try:
             for statement in statements:
                 conn.execute(statement, params or None)
         finally:
-            conn.execute("ALTER TABLE touchpoint_events ENABLE TRIGGER USER")
-            conn.execute("ALTER TABLE touchpoint_chain ENABLE TRIGGER USER")
+            for table in LOG_TABLES:
+                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def verify(services: Services, trusted: Any = None) -> VerifyReport:

@@ -117,7 +117,13 @@ def test_concurrent_writers_leave_one_unbroken_chain(services, database_url):
 
 def test_the_migration_chains_the_events_recorded_before_it(services, database_url):
     command.downgrade(alembic_config(database_url), "0007")
-    services.ledger.record_batch(b.one_of_each(), "before the chain")
+    # Raw rows: today's ledger writes tables of later migrations (wrapped keys, 0011).
+    query(
+        database_url,
+        "INSERT INTO touchpoint_events (originator_id, originator_version, topic, state) "
+        "SELECT gen_random_uuid(), 1, 'touchpoint:Old', convert_to('{\"n\": ' || n || '}', "
+        "'UTF8') FROM generate_series(1, 5) AS n",
+    )
 
     migrate(database_url)
     services.ledger.record(b.call("call-after"), "after the chain")

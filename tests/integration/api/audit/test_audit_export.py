@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 
-from api.audit.export import describe_with, verify_export, write_export
+import pytest
+
+from api.audit.export import describe_with, verify_export, write_export, written_whole
 from api.audit.store import digest_at
 from domain.chain.hashes import Digest
 from tests import builders as b
-from tests.integration.api.audit.support import record_history, tamper
+from tests.integration.api.audit.support import event, record_history, tamper
 
 
 def export(services) -> str:
@@ -101,3 +103,60 @@ def test_an_export_cut_short_says_so(services):
 
     assert report.problem is None
     assert report.failures == ["the export has no digest line: it was cut short"]
+
+
+def _rewrite_state(database_url: str, position: int, **fields) -> None:
+    """An intruder's edit of one stored state (valid JSON, fields of the wrong type)."""
+    state = json.loads(event(database_url, position)[3]) | fields
+    tamper(
+        database_url,
+        "UPDATE touchpoint_events SET state = %s WHERE notification_id = %s",
+        params=(json.dumps(state).encode(), position),
+    )
+
+
+@pytest.mark.parametrize(
+    "fields", [{"timestamp": "yesterday"}, {"timestamp": 7}, {"recorded_by": {"who": 1}}]
+)
+def test_a_record_tampered_beyond_decoding_is_exported_as_stored_and_named(
+    services, database_url, fields
+):
+    recorded = record_history(services)
+    _rewrite_state(database_url, recorded[3], **fields)
+    describe = describe_with(services.ledger)
+
+    out = io.StringIO()
+    with services.key_pool.connection() as conn:
+        write_export(conn, describe, out)
+    lines = entries(out.getvalue())
+    report = verify_export(out.getvalue().splitlines())
+
+    assert [line["record"]["position"] for line in lines] == recorded  # every entry, in full
+    [tampered] = [line for line in lines if line["record"]["position"] == recorded[3]]
+    assert (tampered["kind"], tampered["author"], tampered["recorded_at"]) == (None, None, None)
+    assert [position for position, _ in describe.undecodable] == [recorded[3]]
+    assert report.problem is not None
+    assert (report.problem.position, report.problem.kind) == (recorded[3], "record-changed")
+
+
+def test_an_export_that_fails_half_way_leaves_no_file_and_keeps_the_one_there(services, tmp_path):
+    record_history(services)
+    target = tmp_path / "log.ndjson"
+    target.write_text("an older export\n")
+    described: list[object] = []
+
+    def failing(row):
+        if len(described) == 3:
+            raise OSError("the disk is full")
+        described.append(row)
+        return {"kind": None, "author": None, "recorded_at": None}
+
+    with (
+        pytest.raises(OSError, match="disk is full"),
+        services.key_pool.connection() as conn,
+        written_whole(target) as out,
+    ):
+        write_export(conn, failing, out)
+
+    assert target.read_text() == "an older export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.ndjson"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from api.audit import store as audit_store
 from api.audit.store import (
     UnknownEntry,
     consistency_proof,
@@ -72,17 +71,19 @@ def test_every_entry_has_a_proof_under_the_head_and_under_an_older_digest(servic
 
 
 @pytest.mark.parametrize("stride", [2, 3, 8])
-def test_proofs_and_roots_from_the_node_cache_match_the_rfc_tree(
-    services, database_url, monkeypatch, stride
-):
-    monkeypatch.setattr(audit_store, "STRIDE", stride)
+def test_proofs_and_roots_from_the_node_cache_match_the_rfc_tree(services, database_url, stride):
     record_calls(services, 600)
     sizes = [1, 255, 256, 257, 300, 512, 599, 600]
+    entries = chain(database_url)
 
     with services.key_pool.connection() as conn:
-        digests = {size: digest_at(conn, chain(database_url)[size - 1][0]) for size in sizes}
-        proofs = [inclusion_proof(conn, chain(database_url)[i][0]) for i in (0, 255, 256, 444, 599)]
-        consistent = consistency_proof(conn, digests[300].position, digests[600].position)
+        digests = {size: digest_at(conn, entries[size - 1][0], stride=stride) for size in sizes}
+        proofs = [
+            inclusion_proof(conn, entries[i][0], stride=stride) for i in (0, 255, 256, 444, 599)
+        ]
+        consistent = consistency_proof(
+            conn, digests[300].position, digests[600].position, stride=stride
+        )
 
     assert all(digests[size].root == expected_root(database_url, size) for size in sizes)
     assert all(proof.failures() == [] for proof in proofs)

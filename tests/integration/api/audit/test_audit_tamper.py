@@ -145,7 +145,12 @@ def test_a_rewritten_and_rechained_history_passes_alone_but_not_against_a_kept_d
     assert (report.problem.position, report.problem.kind) == (kept.position, "digest-mismatch")
 
 
-def test_verification_from_a_trusted_digest_checks_only_what_came_after_it(services, database_url):
+def test_verification_from_a_kept_digest_recomputes_from_the_start_through_it_and_on(
+    services, database_url
+):
+    # Issue 12: a kept digest no longer lets verification skip what comes before it
+    # (that part was trusted, not checked); every entry is recomputed, so `checked`
+    # counts from the start of the log.
     recorded = record_history(services, calls=4)
     with services.key_pool.connection() as conn:
         kept = digest_at(conn)
@@ -161,7 +166,8 @@ def test_verification_from_a_trusted_digest_checks_only_what_came_after_it(servi
     assert report.trusted == kept
     assert report.problem is not None
     assert (report.problem.position, report.problem.kind) == (later[1], "event-missing")
-    assert report.checked == 1
+    assert report.checked == len(recorded) + 1
+    assert report.matched == 1
     assert positions(database_url)[: len(recorded)] == recorded
 
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from api.cli.main import build_app
 from tests import builders as b
-from tests.integration.api.audit.support import record_history, tamper
+from tests.integration.api.audit.support import event, record_history, tamper
 
 app = build_app()  # the touchpoint command, as its entry point builds it
 
@@ -110,3 +110,25 @@ def test_unusable_input_exits_2(services, touchpoint, tmp_path):
     ]
 
     assert [result.exit_code for result in results] == [2] * len(results)
+
+
+def test_export_of_a_record_tampered_beyond_decoding_names_it_and_writes_the_whole_file(
+    services, database_url, touchpoint, tmp_path
+):
+    recorded = record_history(services)
+    state = json.loads(event(database_url, recorded[3])[3]) | {"timestamp": "yesterday"}
+    tamper(
+        database_url,
+        "UPDATE touchpoint_events SET state = %s WHERE notification_id = %s",
+        params=(json.dumps(state).encode(), recorded[3]),
+    )
+    export_file = tmp_path / "log.ndjson"
+
+    exported = touchpoint("export", str(export_file))
+    checked = touchpoint("verify-export", str(export_file))
+
+    assert exported.exit_code == 0, exported.output
+    assert f"position {recorded[3]}: does not decode" in " ".join(exported.stderr.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.ndjson"]
+    assert checked.exit_code == 1
+    assert f"position {recorded[3]}" in checked.stderr

@@ -29,6 +29,7 @@ import pytest
 
 from api import bootstrap
 from api.settings import Settings
+from tests import builders as b
 from tests.conftest import TEST_KEY_SECRET
 
 STARTUP_DEADLINE_SECONDS = 120  # a bound for a hung start, not a performance claim
@@ -78,6 +79,23 @@ def test_with_a_url_set_no_embedded_server_is_started(reachable_dir, database_ur
         assert url == database_url
 
     assert not data_dir.exists()
+
+
+def test_with_no_configuration_the_services_run_as_the_runtime_role_not_the_superuser(
+    reachable_dir,
+):
+    settings = _embedded(reachable_dir / "pg")
+
+    with bootstrap.running(settings) as services, psycopg.connect(services.database_url) as conn:
+        recorded = services.ledger.record(b.customer("C1"), "t")
+        role = conn.execute(
+            "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE touchpoint_events DISABLE TRIGGER ALL")
+
+    assert recorded.status == "recorded"
+    assert role == (settings.runtime_role, False)
 
 
 def _free_port() -> int:
@@ -141,6 +159,9 @@ def test_serve_without_a_url_migrates_an_embedded_server_and_stops_it_on_exit(re
     assert code == 0, log.read_text()
     assert (data_dir / "PG_VERSION").exists()
     assert not (data_dir / "postmaster.pid").exists()
+    # The KEK keyring is made beside the server's data, not in it (nor in its backups).
+    assert (reachable_dir / "data.kek").stat().st_mode & 0o777 == 0o600
+    assert [path for path in data_dir.rglob("*") if path.name.endswith(".kek")] == []
 
 
 def test_serve_with_a_url_uses_that_server_and_starts_none(reachable_dir, database_url):
@@ -149,6 +170,7 @@ def test_serve_with_a_url_uses_that_server_and_starts_none(reachable_dir, databa
         TOUCHPOINT_DATABASE_URL=database_url,
         TOUCHPOINT_DATA_DIR=str(data_dir),
         TOUCHPOINT_API_KEY_SECRET=TEST_KEY_SECRET,  # with a URL, serve needs one
+        TOUCHPOINT_KEK_FILE=os.environ["TOUCHPOINT_KEK_FILE"],  # and a KEK keyring
     )
     process, base, log = _serve(reachable_dir, env)
     try:

@@ -184,3 +184,18 @@ def test_an_entry_forged_into_a_gap_with_a_place_of_its_own_is_named_as_misplace
 
     assert problem is not None
     assert (problem.position, problem.kind) == (4, "misplaced-entry")
+
+
+def test_checking_in_stretches_up_to_given_positions_ends_where_one_pass_does():
+    rows = log(8, gap_after=3)  # positions 1, 2, 3, 6, 7, 8, 9, 10
+    whole, _ = verify(rows)
+    state, stream = ChainState(), iter(rows)
+
+    stops = [check_rows(state, stream, until=until) or (state.position, state.size)
+             for until in (2, 4, 5, 9)]  # fmt: skip
+    last = check_rows(state, stream)
+
+    assert stops == [(2, 2), (3, 3), (3, 3), (9, 7)]
+    assert last is None
+    assert (state.position, state.size, state.hash) == (whole.position, whole.size, whole.hash)
+    assert state.tree.root() == whole.tree.root()
