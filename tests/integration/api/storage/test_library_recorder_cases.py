@@ -40,17 +40,13 @@ class _OnTheLedgersRecorder:
 
 
 class TestApplicationRecorderCases(_OnTheLedgersRecorder, ApplicationRecorderTestCase):
-    """``test_insert_select``, ``test_concurrent_throughput`` and the subscription case."""
+    """Every application-recorder case: insert/select, concurrency, throughput, subscription."""
 
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
 
     def test_performance(self) -> None:
         self.skipTest("only times inserts and asserts nothing: bench/ingest.py measures them")
-
-    # The library's signature, kept (its default is what the case runs with).
-    def test_concurrent_no_conflicts(self, initial_position: int = 0) -> None:  # noqa: PT028
-        self.skipTest("100,000 events from ten threads: tests/faults races writers instead")
 
 
 class TestNonInterleavingPositions(_OnTheLedgersRecorder, NonInterleavingNotificationIDsBaseCase):
