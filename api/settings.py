@@ -164,3 +164,14 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no database is configured: the embedded server in data_dir is used."""
         return self.database_url is None and self.runtime_url is None
+
+    def beside_data_dir(self, suffix: str) -> Path | None:
+        """``<data_dir>.<suffix>``, beside (not inside) the embedded server's folder.
+
+        Secrets that must never travel with the database's files (a base backup copies
+        the folder) live there; None when no embedded server is used.
+        """
+        if not self.embedded:
+            return None
+        data = self.data_dir.resolve()
+        return data.with_name(f"{data.name}.{suffix}")

@@ -60,10 +60,7 @@ def signing_key_path(settings: Settings) -> Path | None:
     """The private key's file, per the module docstring (None: there is none)."""
     if settings.audit_signing_key_file is not None:
         return settings.audit_signing_key_file
-    if settings.embedded:
-        data = settings.data_dir.resolve()
-        return data.with_name(f"{data.name}.audit-signing-key")
-    return None
+    return settings.beside_data_dir("audit-signing-key")
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:

@@ -79,10 +79,7 @@ def kek_path(settings: Settings) -> Path | None:
     """The keyring file of these settings (None: a database URL and no file configured)."""
     if settings.kek_file is not None:
         return settings.kek_file
-    if settings.embedded:
-        data = settings.data_dir.resolve()
-        return data.with_name(f"{data.name}.kek")
-    return None
+    return settings.beside_data_dir("kek")
 
 
 def check_kek(settings: Settings) -> None:
