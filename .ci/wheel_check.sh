@@ -35,6 +35,8 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 echo "health: $(cat "$work/health.json")"
-curl -fsS "http://127.0.0.1:$port/desktop" | grep -q "<html" || { echo "no /desktop page"; exit 1; }
+# Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
+curl -fsS -o "$work/desktop.html" "http://127.0.0.1:$port/desktop"
+grep -q "<html" "$work/desktop.html" || { echo "no /desktop page"; exit 1; }
 curl -fsS -o /dev/null "http://127.0.0.1:$port/static/common.js" || { echo "no static file"; exit 1; }
 echo "wheel: migrated, loaded a demo, served /health, /desktop and a static file"
