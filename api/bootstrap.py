@@ -128,7 +128,11 @@ def build_services(settings: Settings, url: str, kek_ring: Keks | None = None) -
         kwargs={"options": options} if options else None,
         open=True,
     )
-    ledger = Ledger(eventsourcing_env(settings, url), PostgresKeyVault(key_pool, kek_ring))
+    ledger = Ledger(
+        eventsourcing_env(settings, url),
+        PostgresKeyVault(key_pool, kek_ring),
+        earliest=settings.earliest,
+    )
     _limit_statements(ledger, options)
     store = KeyStore(key_pool, key_secret(settings))
     return Services(settings, url, ledger, key_pool, store, kek_ring, blind_index(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=30, description="Longest wait of a read for `min_position`."
     )
     import_batch_size: int = Field(default=1000, ge=1, le=10000, description="Facts per batch.")
+    earliest_date: date = Field(
+        default=date(2000, 1, 1),
+        description="Facts that occurred before this day (UTC) are refused, by the API and the "
+        "importers alike; set it earlier to import a historical export (issue 14).",
+    )
     # HTTP API limits.
     max_request_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body (bytes); else 413."
@@ -126,8 +132,15 @@ class Settings(BaseSettings):
     )
     pressure_cap: int = Field(default=4, ge=0, description="Mailshots per 30 days per customer.")
     closed_loop_hours: int = Field(default=48, ge=1, description="Detractor follow-up window.")
-    log_format: Literal["json", "text"] = Field(
-        default="json", description="Logs as JSON lines with request ids, or uvicorn's text."
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Logs as JSON lines with request ids, or as short text lines; auto: "
+        "text when stderr is a terminal, JSON otherwise (files, pipes, containers).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="Least level logged; with text logs, one access line per request is "
+        "logged at debug (JSON logs keep them at info, for log collectors).",
     )
     # Live streams (Server-Sent Events).
     live_poll_seconds: float = Field(
@@ -159,6 +172,11 @@ class Settings(BaseSettings):
     projection_page_size: int = Field(
         default=1000, ge=1, le=100_000, description="Facts per projection transaction."
     )
+
+    @property
+    def earliest(self) -> datetime:
+        """The first instant facts may have occurred at: ``earliest_date`` at 00:00 UTC."""
+        return datetime.combine(self.earliest_date, time(), UTC)
 
     @property
     def embedded(self) -> bool:

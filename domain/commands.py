@@ -13,12 +13,23 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from domain import ids
 
 __all__ = [
+    "MAX_NOTES",
+    "MAX_REASONS",
     "AnyCommand",
+    "CallReason",
     "ChangeContactDetails",
     "ChangeMarketingConsent",
     "Channel",
@@ -34,6 +45,8 @@ __all__ = [
     "MailshotOpening",
     "Money",
     "PlanCampaign",
+    "Purpose",
+    "ReasonCode",
     "RecordCall",
     "RecordMailshotBounced",
     "RecordMailshotConverted",
@@ -53,11 +66,38 @@ Text = Annotated[
     StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$"),
 ]
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
+MAX_NOTES = 2000
+MAX_REASONS = 200
+
+
+def _blank_is_none(text: str) -> str | None:
+    return text or None
+
+
+# A call's notes: free text (several lines), trimmed, at most 2,000 characters once
+# trimmed; only blanks is no notes at all.
+Notes = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_NOTES, pattern=r"^[^\x00]*$"),
+    AfterValidator(_blank_is_none),
+]
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=4, allow_inf_nan=False)]
 Seconds = Annotated[int, Strict()]  # refuse true/false and 1.5 as durations
 Flag = Annotated[bool, Strict()]  # refuse 0/1, "true", "yes" and the like as yes/no
-Channel = Literal["post", "email", "sms"]
-ConsentChannel = Literal["post", "email", "sms", "phone"]
+# phone: an outbound call of a telemarketing campaign (DESIGN.md: sent = dialled,
+# delivered = reached, bounced = not reached); consent is asked per channel alike.
+Channel = Literal["post", "email", "sms", "phone"]
+ConsentChannel = Channel
+Purpose = Literal["alert", "service", "marketing", "newsletter"]
+"""Why a campaign is sent, most urgent first: an alert (fraud, service outage) asks for a
+reply at once; service messages inform; marketing sells; a newsletter asks for nothing."""
 # What json.dumps(..., sort_keys=True, separators=(",", ":")) uses, made once:
 # json.dumps builds a new encoder per call, a third of what hashing a fact cost.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
@@ -169,10 +209,19 @@ class PlanCampaign(Command):
     channel: Channel
     fixed_cost: Money = Decimal(0)
     attribution_window_days: int = 30
+    purpose: Purpose = "marketing"
     KIND = "CampaignPlanned"
 
     def stream_id(self) -> UUID:
         return ids.campaign_stream_id(self.campaign_id)
+
+    def hashed_content(self) -> dict[str, Any]:
+        # The default purpose is left out, so a plan sent again after ``purpose`` existed
+        # is still the duplicate of the one recorded before (same content hash).
+        content = super().hashed_content()
+        if content["purpose"] == "marketing":
+            del content["purpose"]
+        return content
 
 
 class RecordCall(CustomerCommand):
@@ -188,7 +237,13 @@ class RecordCall(CustomerCommand):
     after_call_work_seconds: Seconds = 0
     resolved: Flag = False
     transferred: Flag = False
+    notes: Notes | None = Field(
+        default=None,
+        description="The agent's notes: free text, trimmed, at most 2,000 characters; "
+        "personal (sealed under the customer's key, unreadable once they are erased).",
+    )
     KIND = "CallRecorded"
+    PERSONAL = ("notes",)
     OPENS_STREAM = True
 
     def stream_id(self) -> UUID:
@@ -210,6 +265,26 @@ class CorrectCall(CustomerCommand):
 
     def stream_id(self) -> UUID:
         return ids.call_stream_id(self.call.source, self.call.source_id)
+
+
+class CallReason(BaseModel):
+    """One reason of the centre's list: a stable code and what agents read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: ReasonCode = Field(description="Lowercase slug: a-z, 0-9 and '-', 1 to 40 long.")
+    label: Label = Field(description="What the desktop shows, 1 to 80 characters.")
+
+
+class PublishCallReasons(Command):
+    """A new list of call reasons; the latest published is the one in force."""
+
+    kind: Literal["call_reasons_published"] = "call_reasons_published"
+    reasons: list[CallReason] = Field(max_length=MAX_REASONS)
+    free_text_allowed: Flag
+    KIND = "CallReasonsPublished"
+
+    def stream_id(self) -> UUID:
+        return ids.call_reasons_stream_id()
 
 
 class MailshotOpening(CustomerCommand):

@@ -22,6 +22,7 @@ __all__ = [
     "decide",
     "erase_customer",
     "plan_campaign",
+    "publish_call_reasons",
     "record_call",
     "record_mailshot_bounced",
     "record_mailshot_converted",
@@ -40,13 +41,14 @@ class Session(Protocol):
     now: datetime
     author: str
     keyring: Keyring
+    earliest: datetime  # the earliest accepted occurred_at (TOUCHPOINT_EARLIEST_DATE)
 
     def stream(self, stream_id: UUID) -> Sequence[f.Fact]:
         """Facts of a stream so far, including ones decided earlier in this batch."""
 
 
 def _base(cmd: c.Command, session: Session) -> dict[str, Any]:
-    rules.check_occurred_at(cmd.occurred_at, session.now, "occurred_at")
+    rules.check_occurred_at(cmd.occurred_at, session.now, "occurred_at", session.earliest)
     stream_id = cmd.stream_id()
     fields: dict[str, Any] = {
         "originator_id": stream_id,
@@ -104,6 +106,7 @@ def plan_campaign(cmd: c.PlanCampaign, s: Session) -> f.Fact:
         channel=cmd.channel,
         fixed_cost=cmd.fixed_cost,
         attribution_window_days=cmd.attribution_window_days,
+        purpose=cmd.purpose,
     )
 
 
@@ -119,14 +122,26 @@ def record_call(cmd: c.RecordCall, s: Session) -> f.Fact:
     )
     offered_at = cmd.offered_at or cmd.occurred_at
     if cmd.offered_at is not None:  # else _base names occurred_at, the field given
-        rules.check_occurred_at(offered_at, s.now, "offered_at")
+        rules.check_occurred_at(offered_at, s.now, "offered_at", s.earliest)
     fields = {name: getattr(cmd, name) for name in _CALL_FIELDS}  # plain values: no model_dump
     return f.CallRecorded(
         **_base(cmd, s),
         **fields,
+        **_sealed(cmd, s),
         offered_at=offered_at,
         resolved=cmd.resolved,
         transferred=cmd.transferred,
+    )
+
+
+def publish_call_reasons(cmd: c.PublishCallReasons, s: Session) -> f.Fact:
+    codes = [reason.code for reason in cmd.reasons]
+    rules.check_unique_codes(codes)
+    rules.check_some_reason_allowed(codes, cmd.free_text_allowed)
+    return f.CallReasonsPublished(
+        **_base(cmd, s),
+        reasons=[{"code": r.code, "label": r.label} for r in cmd.reasons],
+        free_text_allowed=cmd.free_text_allowed,
     )
 
 
@@ -239,6 +254,7 @@ DECISIONS: dict[type[c.Command], Callable[[Any, Session], f.Fact]] = {
     c.EraseCustomer: erase_customer,
     c.PlanCampaign: plan_campaign,
     c.RecordCall: record_call,
+    c.PublishCallReasons: publish_call_reasons,
     c.CorrectCall: correct_call,
     c.RecordMailshotSent: record_mailshot_sent,
     c.RecordMailshotHeldBack: record_mailshot_held_back,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "AbandonedCallHasTalkTime",
+    "AgentMismatch",
     "CampaignAlreadyPlanned",
     "CustomerAlreadyRegistered",
     "CustomerErased",
     "CustomerMismatch",
     "DomainError",
+    "DuplicateReasonCode",
     "DurationTooLong",
     "FactConflict",
     "HeldBackNotMailed",
@@ -16,6 +18,7 @@ __all__ = [
     "MailshotEventBeforeSend",
     "NegativeAmount",
     "NegativeDuration",
+    "NoReasonAllowed",
     "NoScoreGiven",
     "NothingToChange",
     "OccurredInFuture",
@@ -25,6 +28,7 @@ __all__ = [
     "UnknownCampaign",
     "UnknownInteraction",
     "UnknownMailshot",
+    "UnlistedReason",
     "WriteContention",
 ]
 
@@ -124,6 +128,28 @@ class CustomerAlreadyRegistered(DomainError):
 
 class CustomerErased(DomainError):
     code = "customer-erased"
+
+
+class DuplicateReasonCode(DomainError):
+    code = "duplicate-reason-code"
+
+
+class NoReasonAllowed(DomainError):
+    """An empty reason list without free text: no call could be wrapped up."""
+
+    code = "no-reason-allowed"
+
+
+class UnlistedReason(DomainError):
+    """An agent's reason that is not on the centre's list (and free text is not allowed)."""
+
+    code = "unlisted-reason"
+
+
+class AgentMismatch(DomainError):
+    """An agent's key recording a call in another agent's name."""
+
+    code = "agent-mismatch"
 
 
 class FactConflict(DomainError):

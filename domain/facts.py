@@ -22,6 +22,7 @@ from eventsourcing.domain import (  # type: ignore[attr-defined]  # re-exported 
 __all__ = [
     "FACT_TYPES",
     "CallCorrected",
+    "CallReasonsPublished",
     "CallRecorded",
     "CampaignPlanned",
     "ContactDetailsChanged",
@@ -119,17 +120,33 @@ class CustomerErased(CustomerFact):
 @fact("touchpoint:CampaignPlanned")
 @dataclass(frozen=True)
 class CampaignPlanned(Fact):
+    """A campaign planned before its sends. v2 added ``purpose`` (alert, service,
+    marketing or newsletter: how urgently a send invites a reply)."""
+
     campaign_id: str
     name: str
     channel: str
     fixed_cost: Decimal
     attribution_window_days: int
+    purpose: str
+
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """v1 had no ``purpose``: campaigns were planned for marketing (the only kind the
+        CRM stage knew); an alert or a newsletter planned then reads as marketing."""
+        state["purpose"] = "marketing"
 
 
 @fact("touchpoint:CallRecorded")
 @dataclass(frozen=True)
 class CallRecorded(CustomerFact):
-    """An inbound call as the ACD reported it. v2 added ``offered_at``."""
+    """An inbound call as the ACD reported it (or an agent wrapped it up).
+
+    v2 added ``offered_at``; v3 added ``notes``, the agent's free text, personal
+    (ciphertext under the customer's key, like a survey comment).
+    """
 
     queue: str
     agent_id: str | None
@@ -142,13 +159,20 @@ class CallRecorded(CustomerFact):
     after_call_work_seconds: int
     resolved: bool
     transferred: bool
+    notes: str | None
 
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
+    PERSONAL: ClassVar[tuple[str, ...]] = ("notes",)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """v1 had no ``offered_at``: the call was offered when it occurred."""
         state["offered_at"] = state["occurred_at"]
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """v2 had no ``notes``: nobody wrote any."""
+        state["notes"] = None
 
 
 @fact("touchpoint:CallCorrected")
@@ -164,6 +188,19 @@ class CallCorrected(CustomerFact):
     after_call_work_seconds: int | None
     resolved: bool | None
     transferred: bool | None
+
+
+@fact("touchpoint:CallReasonsPublished")
+@dataclass(frozen=True)
+class CallReasonsPublished(Fact):
+    """The centre's list of call reasons, as an admin published it (it replaces the last).
+
+    ``reasons`` is a list of ``{"code", "label"}``; ``free_text_allowed`` says whether an
+    agent may record a reason that is not on the list.
+    """
+
+    reasons: list[dict[str, str]]
+    free_text_allowed: bool
 
 
 @dataclass(frozen=True)

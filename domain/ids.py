@@ -8,6 +8,7 @@ from uuid import UUID, uuid5
 __all__ = [
     "NAMESPACE",
     "OWN_SOURCE",
+    "call_reasons_stream_id",
     "call_stream_id",
     "campaign_stream_id",
     "customer_stream_id",
@@ -48,6 +49,11 @@ def campaign_stream_id(campaign_id: str) -> UUID:
 def call_stream_id(source: str, source_id: str) -> UUID:
     """Stream of one inbound call, keyed by the ACD's call id."""
     return derive_id("call", source, source_id)
+
+
+def call_reasons_stream_id() -> UUID:
+    """The one stream of the centre's call-reason lists, each publication a new version."""
+    return derive_id("call-reasons", OWN_SOURCE, "centre")
 
 
 def mailshot_stream_id(source: str, source_id: str) -> UUID:

@@ -30,6 +30,7 @@ from domain.ports import (
     WriteCollision,
 )
 from domain.reading import LoggedFact
+from domain.rules import EARLIEST
 
 __all__ = ["MAX_ATTEMPTS", "Ledger"]
 
@@ -48,6 +49,7 @@ class _UnitOfWork:
     new_facts: list[Fact] = field(default_factory=list)
     keys: list[FactKey] = field(default_factory=list)
     seen: dict[UUID, tuple[int, bytes]] = field(default_factory=dict)  # fact id -> item, hash
+    earliest: datetime = EARLIEST
 
     def stream(self, stream_id: UUID) -> Sequence[Fact]:
         return self.streams.setdefault(stream_id, [])
@@ -67,7 +69,10 @@ class Ledger(Application[UUID]):
         env: dict[str, str],
         vault: KeyVault,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        earliest: datetime = EARLIEST,
     ) -> None:
+        """``earliest``: facts that occurred before it are refused (a setting; issue 14)."""
         super().__init__(env)
         if not isinstance(self.recorder, FactStore):
             msg = "the ledger needs a recorder that is also a FactStore"
@@ -75,6 +80,7 @@ class Ledger(Application[UUID]):
         self.store: FactStore = self.recorder
         self.vault = vault
         self.clock = clock
+        self.earliest = earliest
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the env dict given (no ``os.environ``): configuration is explicit."""
@@ -127,9 +133,9 @@ class Ledger(Application[UUID]):
         if look_up is None:
             look_up = any(_may_be_known(cmd, streams) for cmd in cmds)
         known = self.store.lookup_facts(fact_ids) if look_up else {}
-        personal = {cmd.customer for cmd in cmds if cmd.PERSONAL and cmd.customer}
+        personal = {cmd.customer for cmd in cmds if cmd.customer and _has_personal(cmd)}
         keyring = self.vault.keyring(personal, create=True)
-        uow = _UnitOfWork(self.clock(), author, keyring, streams, known)
+        uow = _UnitOfWork(self.clock(), author, keyring, streams, known, earliest=self.earliest)
         pending = [
             self._decide_item(i, cmd, fid, uow)
             for i, (cmd, fid) in enumerate(zip(cmds, fact_ids, strict=True))
@@ -208,6 +214,12 @@ class Ledger(Application[UUID]):
     def head_position(self) -> int:
         """The highest position in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+
+def _has_personal(cmd: c.Command) -> bool:
+    """Whether ``cmd`` carries a personal value (only then is a data key made or needed:
+    a call without notes makes no key for its customer)."""
+    return any(getattr(cmd, name) is not None for name in cmd.PERSONAL)
 
 
 def _may_be_known(cmd: c.Command, streams: dict[UUID, list[Fact]]) -> bool:

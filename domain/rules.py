@@ -26,11 +26,13 @@ __all__ = [
     "NPS_RANGE",
     "check_abandoned_without_talk",
     "check_after_send",
+    "check_agent_is_key",
     "check_amount",
     "check_call_exists",
     "check_campaign_not_planned",
     "check_campaign_planned",
     "check_interaction_exists",
+    "check_listed_reason",
     "check_mailshot_exists",
     "check_non_negative",
     "check_not_erased",
@@ -38,8 +40,10 @@ __all__ = [
     "check_occurred_at",
     "check_same_customer",
     "check_score",
+    "check_some_reason_allowed",
     "check_some_score",
     "check_something_changes",
+    "check_unique_codes",
     "check_was_mailed",
     "check_window_days",
 ]
@@ -94,12 +98,15 @@ def check_abandoned_without_talk(outcome: str, talk: int, hold: int, acw: int) -
         raise errors.AbandonedCallHasTalkTime(msg, field="talk_seconds")
 
 
-def check_occurred_at(occurred_at: datetime, now: datetime, field: str) -> None:
+def check_occurred_at(
+    occurred_at: datetime, now: datetime, field: str, earliest: datetime = EARLIEST
+) -> None:
+    """Not in the future (beyond a day's tolerance), not before ``earliest`` (a setting)."""
     if occurred_at > now + FUTURE_TOLERANCE:
         msg = f"{field} {occurred_at.isoformat()} is in the future"
         raise errors.OccurredInFuture(msg, field=field)
-    if occurred_at < EARLIEST:
-        msg = f"{field} {occurred_at.isoformat()} is before {EARLIEST.date()}"
+    if occurred_at < earliest:
+        msg = f"{field} {occurred_at.isoformat()} is before {earliest.date()}"
         raise errors.OccurredTooLongAgo(msg, field=field)
 
 
@@ -171,3 +178,33 @@ def check_same_customer(original: Fact, customer_ref: str, field: str) -> None:
     if expected != customer_ref:
         msg = f"customer_ref {customer_ref} differs from the {field}'s customer {expected}"
         raise errors.CustomerMismatch(msg, field="customer_ref")
+
+
+def check_unique_codes(codes: Sequence[str]) -> None:
+    """Each reason code once in a list (the second one is named)."""
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        if code in seen:
+            msg = f"reason code {code} is in the list twice"
+            raise errors.DuplicateReasonCode(msg, field=f"reasons.{index}.code")
+        seen.add(code)
+
+
+def check_some_reason_allowed(codes: Sequence[str], free_text_allowed: bool) -> None:
+    if not codes and not free_text_allowed:
+        msg = "an empty reason list needs free_text_allowed, or no call could be wrapped up"
+        raise errors.NoReasonAllowed(msg, field="reasons")
+
+
+def check_listed_reason(reason: str | None, codes: Sequence[str], free_text_allowed: bool) -> None:
+    """An agent's reason is a code of the list in force, unless free text is allowed."""
+    if reason is not None and not free_text_allowed and reason not in codes:
+        msg = f"reason {reason} is not on the centre's list of call reasons"
+        raise errors.UnlistedReason(msg, field="reason")
+
+
+def check_agent_is_key(agent_id: str | None, key_name: str) -> None:
+    """An agent records calls in their own name: the name of their API key."""
+    if agent_id is not None and agent_id != key_name:
+        msg = f"agent_id {agent_id} differs from this key's agent {key_name}"
+        raise errors.AgentMismatch(msg, field="agent_id")

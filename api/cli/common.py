@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
-import sqlalchemy.exc
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -19,19 +20,17 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from api.settings import Settings
-from api.storage.errors import DATABASE_UNAVAILABLE
-from api.storage.kek import KekMissing, check_kek
-from api.storage.keys import KeySecretMissing, check_key_secret
-from api.storage.migrations import SchemaNotCurrent
-from api.storage.roles import RuntimeRoleError
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 __all__ = [
     "EXIT_DATABASE_UNAVAILABLE",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_UNUSABLE_INPUT",
     "byte_progress",
     "check_keyring",
+    "check_port",
     "check_secret",
     "database_errors",
     "err",
@@ -42,10 +41,7 @@ __all__ = [
 EXIT_FAILED = 1
 EXIT_UNUSABLE_INPUT = 2
 EXIT_DATABASE_UNAVAILABLE = 3
-_UNAVAILABLE: tuple[type[Exception], ...] = (
-    *DATABASE_UNAVAILABLE,
-    sqlalchemy.exc.OperationalError,  # alembic's connection failing
-)
+EXIT_INTERRUPTED = 130  # the shell's own code for a command ended by Ctrl-C (128 + SIGINT)
 
 
 def err() -> Console:
@@ -55,16 +51,29 @@ def err() -> Console:
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print ``error: message`` on stderr; the exit to raise with ``code``."""
-    err().print(f"[red]error:[/red] {message}", highlight=False)
+    err().print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 @contextmanager
 def database_errors() -> Iterator[None]:
     """A database that does not answer ends the command with exit code 3."""
+    # Imported here, as in every command helper: `touchpoint CMD --help` must not wait
+    # for the database stack (sqlalchemy, alembic, psycopg) to import.
+    import sqlalchemy.exc  # noqa: PLC0415
+
+    from api.storage.errors import DATABASE_UNAVAILABLE  # noqa: PLC0415
+    from api.storage.migrations import SchemaNotCurrent  # noqa: PLC0415
+    from api.storage.roles import RuntimeRoleError  # noqa: PLC0415
+
+    # alembic's connection failing is sqlalchemy's error
+    unavailable: tuple[type[Exception], ...] = (
+        *DATABASE_UNAVAILABLE,
+        sqlalchemy.exc.OperationalError,
+    )
     try:
         yield
-    except _UNAVAILABLE as error:
+    except unavailable as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise fail(f"database unavailable: {detail}", EXIT_DATABASE_UNAVAILABLE) from error
     except (RuntimeRoleError, SchemaNotCurrent) as refused:  # two roles (api.storage.roles)
@@ -73,6 +82,8 @@ def database_errors() -> Iterator[None]:
 
 def check_secret(settings: Settings) -> None:
     """Refuse to start (exit 2) when API keys would have no server secret."""
+    from api.storage.keys import KeySecretMissing, check_key_secret  # noqa: PLC0415
+
     try:
         check_key_secret(settings)
     except (KeySecretMissing, ValueError) as missing:
@@ -81,10 +92,31 @@ def check_secret(settings: Settings) -> None:
 
 def check_keyring(settings: Settings) -> None:
     """Refuse to start (exit 2) when customers' data keys would have no KEK keyring."""
+    from api.storage.kek import KekMissing, check_kek  # noqa: PLC0415
+
     try:
         check_kek(settings)
     except (KekMissing, ValueError) as missing:
         raise fail(str(missing), EXIT_UNUSABLE_INPUT) from missing
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse (exit 2) a port another process listens on, before anything is printed.
+
+    Bound and released at once, with the same ``SO_REUSEADDR`` as the server's own
+    socket: a port left in TIME_WAIT by an earlier run is not taken.
+    """
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        message = (
+            f"port {port} on {host} is not free ({error.strerror or error}): stop what "
+            "holds it, or choose another with --port"
+        )
+        raise fail(message, EXIT_UNUSABLE_INPUT) from error
 
 
 def _exit_cleanly() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,16 +25,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from api.bootstrap import running, view_config
 from api.cli.common import database_errors
 from api.settings import Settings
-from projections.registry import VIEW_NAMES, build_views
-from projections.replay import ReplayRefused, ReplayResult, check_schema_name, replay
+from projections.registry import VIEW_NAMES
+
+if TYPE_CHECKING:  # the database stack is imported when the command runs (fast --help)
+    from projections.replay import ReplayResult
 
 EXIT_REFUSED = 1
 
 
 def _schema(name: str) -> str:
+    from projections.replay import ReplayRefused, check_schema_name  # noqa: PLC0415
+
     try:
         return check_schema_name(name)
     except ReplayRefused as error:
@@ -67,6 +70,10 @@ def replay_command(
     ] = None,
 ) -> None:
     """Rebuild the views as they stood at a log position into a schema of their own."""
+    from api.bootstrap import running, view_config  # noqa: PLC0415
+    from projections.registry import build_views  # noqa: PLC0415
+    from projections.replay import ReplayRefused, replay  # noqa: PLC0415
+
     names = _views(view)
     settings = Settings()
     err = Console(stderr=True)

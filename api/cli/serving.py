@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.bootstrap import Services, database_url, prepare_database, running, start_projectors
+from api.cli import where
 from api.cli.common import (
+    EXIT_FAILED,
     EXIT_UNUSABLE_INPUT,
     check_keyring,
+    check_port,
     check_secret,
     database_errors,
     err,
     fail,
     stop_on_signals,
 )
-from api.cli.keys import ensure_admin_key
+from api.cli.keys import first_admin_key
 from api.settings import Settings
-from api.storage.kek import KekMissing, keks
 from projections.registry import VIEW_NAMES, UnknownView, check_view_name
 
-__all__ = ["register", "serve_http"]
+if TYPE_CHECKING:  # the web and database stacks are imported when a command runs
+    import uvicorn
+
+    from api.bootstrap import Services
+
+__all__ = ["page_lines", "register", "serve_http"]
 
 HostOption = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOption = Annotated[int | None, typer.Option(help="Port to listen on.", min=1)]
@@ -32,6 +38,9 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on.", min=1
 def migrate() -> None:
     """Bring the database (TOUCHPOINT_DATABASE_URL, else the embedded one) to the latest schema."""
     settings = Settings()
+    from api.bootstrap import database_url, prepare_database  # noqa: PLC0415
+    from api.storage.kek import KekMissing, keks  # noqa: PLC0415
+
     with database_errors(), database_url(settings) as url:
         try:  # plain data keys of an older database are wrapped under the KEK
             prepare_database(settings, url, keks(settings))
@@ -44,54 +53,115 @@ def migrate() -> None:
 
 
 def serve(
+    ctx: typer.Context,
     host: HostOption = None,
     port: PortOption = None,
     projectors: Annotated[
         bool, typer.Option(help="Run the projectors in this process (off: `touchpoint project`).")
     ] = True,
 ) -> None:
-    """Serve the HTTP API; with no TOUCHPOINT_DATABASE_URL, on an embedded PostgreSQL."""
+    """Serve the HTTP API and the pages; with no TOUCHPOINT_DATABASE_URL, on an embedded
+    PostgreSQL. Their addresses (and a first admin key, if none exists) are printed last."""
     settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    check_port(host, port)  # before anything is printed: a taken port prints no URL
+    where.announce_once(ctx)
     check_secret(settings)
     check_keyring(settings)
     stop_on_signals()
     err().print(_plan(settings, "serving"), highlight=False)
+    from api.bootstrap import running  # noqa: PLC0415
+
     with database_errors(), running(settings) as services:
-        ensure_admin_key(services.keys, err())
-        serve_http(services, host, port, projectors=projectors)
+        made = first_admin_key(services.keys)
+        lines = [*page_lines(host, port), *_admin_lines(made)]
+        serve_http(services, host, port, projectors=projectors, banner=lines)
+
+
+def page_lines(host: str, port: int) -> list[str]:
+    """Where the pages and the API's documents are."""
+    where_ = f"http://{host}:{port}"
+    return [
+        f"agent desktop:     {where_}/desktop",
+        f"analyst dashboard: {where_}/dashboard",
+        f"API documents:     {where_}/docs (Swagger UI), {where_}/redoc (ReDoc)",
+    ]
+
+
+def _admin_lines(made: tuple[str, str] | None) -> list[str]:
+    if made is None:
+        return []
+    key_id, key = made
+    return [
+        f"no admin key existed: first admin key {key_id} (shown once, store it now; make "
+        "others with `touchpoint keys create`):",
+        f"TOUCHPOINT_ADMIN_KEY={key}",
+    ]
 
 
 def _plan(settings: Settings, then: str) -> str:
     """What a long-running command does first: migrate as the owner, or only check."""
     if settings.runtime_url and not settings.database_url:
-        return f"database: TOUCHPOINT_RUNTIME_URL; checking its schema, then {then}"
-    where = "TOUCHPOINT_DATABASE_URL" if settings.database_url else settings.data_dir.resolve()
-    role = settings.runtime_role
-    return f"database: {where}; migrating, then {then} as the runtime role {role}"
+        return f"checking the database's schema, then {then}"
+    return f"migrating the database, then {then} as the runtime role {settings.runtime_role}"
 
 
-def serve_http(services: Services, host: str | None, port: int | None, *, projectors: bool) -> None:
-    """The one place uvicorn starts: the API on ``services``, projectors alongside if asked."""
+def serve_http(
+    services: Services,
+    host: str | None,
+    port: int | None,
+    *,
+    projectors: bool,
+    banner: Sequence[str] = (),
+) -> None:
+    """The one place uvicorn starts: the API on ``services``, projectors alongside if asked;
+    ``banner`` printed once the server listens (after its own lines: it stays in sight)."""
+    from api.bootstrap import start_projectors  # noqa: PLC0415
+
+    settings = services.settings
+    server = _server(services, host or settings.host, port or settings.port, banner)
+    handle = start_projectors(services) if projectors else None
+    try:
+        server.run()
+    finally:
+        if handle is not None:
+            handle.stop()
+    if not server.started:
+        raise fail("the server did not start (the reason is logged above)", EXIT_FAILED)
+
+
+def _server(services: Services, host: str, port: int, banner: Sequence[str]) -> uvicorn.Server:
     # Imported here: the web stack takes a while to import, and most commands never serve.
     import uvicorn  # noqa: PLC0415
 
     from api.web.app import create_app  # noqa: PLC0415
+    from api.web.logs import use_logs  # noqa: PLC0415
 
     settings = services.settings
-    handle = start_projectors(services) if projectors else None
-    try:
-        uvicorn.run(
-            create_app(services),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-            # Live streams (SSE) never end by themselves: without this, shutdown
-            # would wait for every open desktop; they reconnect with Last-Event-ID.
-            timeout_graceful_shutdown=5,
-        )
-    finally:
-        if handle is not None:
-            handle.stop()
+    use_logs(settings.log_format, settings.log_level)  # ours, not uvicorn's dictConfig
+    config = uvicorn.Config(
+        create_app(services),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level,
+        # Live streams (SSE) never end by themselves: without this, shutdown
+        # would wait for every open desktop; they reconnect with Last-Event-ID.
+        timeout_graceful_shutdown=5,
+    )
+    return _with_banner(uvicorn.Server, config, [*banner, "Ctrl-C to stop"])
+
+
+def _with_banner(base: type[uvicorn.Server], config: Any, banner: list[str]) -> uvicorn.Server:
+    """A uvicorn server that prints ``banner`` once it listens."""
+
+    class Server(base):  # type: ignore[misc,valid-type]
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                err().print("\n" + "\n".join(banner) + "\n", highlight=False, soft_wrap=True)
+
+    return Server(config)
 
 
 def _view_names(values: list[str] | None) -> list[str]:
@@ -118,6 +188,8 @@ def project_until_stopped(settings: Settings, names: Sequence[str] = VIEW_NAMES)
     """Run the projectors in this process until SIGINT or SIGTERM."""
     stop = threading.Event()
     stop_on_signals(stop.set)
+    from api.bootstrap import running, start_projectors  # noqa: PLC0415
+
     with running(settings) as services:
         handle = start_projectors(services, names)
         while not stop.wait(1.0) and handle.running:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.bootstrap import running, view_config
 from api.cli.common import database_errors
-from api.cli.replay import cli_author
 from api.settings import Settings
-from projections.config import ViewConfig
-from projections.rebuild import RebuildRunning, rebuild_by_switch
 from projections.registry import VIEW_NAMES, UnknownView, check_view_name
-from projections.runner import ProgressFn, ProjectionRunner, ViewStatus
+
+if TYPE_CHECKING:  # the database stack is imported when a command runs (fast --help)
+    from projections.config import ViewConfig
+    from projections.runner import ProgressFn, ProjectionRunner, ViewStatus
 
 
 def _check_name(name: str) -> str:
@@ -28,6 +27,8 @@ def _check_name(name: str) -> str:
 
 def status() -> None:
     """Each view's position, and its lag behind the log in facts and in seconds."""
+    from api.bootstrap import running  # noqa: PLC0415
+
     with database_errors(), running(Settings()) as services:
         rows = services.runner().status()
     Console().print(status_table(rows))
@@ -54,6 +55,8 @@ def rebuild(
     The view keeps serving its current rows (and following the log) until the copy
     has caught up; the other views are not touched.
     """
+    from api.bootstrap import running, view_config  # noqa: PLC0415
+
     err = Console(stderr=True)
     with database_errors(), running(Settings()) as services:
         runner = services.runner([name])
@@ -69,6 +72,9 @@ def rebuild(
 
 
 def _rebuild(runner: ProjectionRunner, name: str, config: ViewConfig, progress: ProgressFn) -> int:
+    from api.cli.replay import cli_author  # noqa: PLC0415
+    from projections.rebuild import RebuildRunning, rebuild_by_switch  # noqa: PLC0415
+
     try:
         return rebuild_by_switch(
             runner, name, config=config, author=cli_author(), progress=progress

@@ -55,24 +55,39 @@ def plan(run: Run) -> list[Campaign]:
                     Campaign(cid, name, channel, at, share, favoured, values, CONTROL_SHARE)
                 )
         month = (month + timedelta(days=32)).replace(day=1)
-    return campaigns + _newsletters(run)
+    return campaigns + _newsletters(run) + _telemarketing(run)
 
 
 def _send_time(run: Run, month: datetime, channel: str) -> datetime:
     day = month + timedelta(days=run.rng.randrange(27))
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    hour = {"post": 7, "email": 10, "sms": 12}[channel]
+    hour = {"post": 7, "email": 10, "sms": 12, "phone": 11}[channel]
     return day.replace(hour=hour, minute=run.rng.randrange(60))
+
+
+def _telemarketing(run: Run) -> list[Campaign]:
+    """A telemarketing campaign (channel phone) every quarter, from the second week on,
+    with a control group: the call list is dialled, about half are reached."""
+    found, at = [], _send_time(run, run.config.start_at + timedelta(days=7), "phone")
+    while at < run.config.end_at - timedelta(days=1):
+        cid = f"tm-{at:%Y%m}-insurance-review"
+        review = Campaign(
+            cid, "Insurance review calls", "phone", at, 0.5, ("everyday", "premier"),
+            (120, 450), CONTROL_SHARE,
+        )  # fmt: skip
+        found.append(review)
+        at = _send_time(run, at + timedelta(days=91), "phone")
+    return found
 
 
 def _newsletters(run: Run) -> list[Campaign]:
     found, at = [], run.config.start_at + timedelta(days=3, hours=9)
     while at < run.config.end_at - timedelta(days=1):
         cid = f"news-{at:%Y%m%d}"
-        found.append(
-            Campaign(cid, f"Money tips {at:%d %b %Y}", "email", at, 1.0, (), (5, 30), 0.0, True)
-        )
+        name = f"Money tips {at:%d %b %Y}"
+        news = Campaign(cid, name, "email", at, 1.0, (), (5, 30), 0.0, True, "newsletter")
+        found.append(news)
         at += timedelta(days=14)
     return found
 
@@ -80,7 +95,9 @@ def _newsletters(run: Run) -> list[Campaign]:
 def schedule(run: Run, centre: Centre, campaigns: list[Campaign]) -> None:
     """Plan every campaign a week before its send, and the sends themselves."""
     first = run.config.start_at - timedelta(days=30)
-    alerts = Campaign(FRAUD_ALERTS, "Fraud alerts", "sms", first, 0.0, (), (0, 0), 0.0)
+    alerts = Campaign(
+        FRAUD_ALERTS, "Fraud alerts", "sms", first, 0.0, (), (0, 0), 0.0, purpose="alert"
+    )
     run.clock.at(first, _planner(run, alerts, Decimal(0), first))
     for campaign in campaigns:
         planned = campaign.send_at - timedelta(days=7)
@@ -99,6 +116,7 @@ def _planner(run: Run, campaign: Campaign, fixed: Decimal, at: datetime) -> Acti
         channel=campaign.channel,
         fixed_cost=fixed,
         attribution_window_days=30,
+        purpose=campaign.purpose,
     )
     return lambda: run.clock.emit(command)
 
@@ -113,7 +131,7 @@ def _sender(run: Run, centre: Centre, campaign: Campaign) -> Action:
 
 
 def _picked(run: Run, customer: Customer, campaign: Campaign) -> bool:
-    if not customer.consent[campaign.channel] or customer.since > campaign.send_at:
+    if not customer.consent.get(campaign.channel) or customer.since > campaign.send_at:
         return False
     if campaign.newsletter:
         return customer.index % 4 == 0

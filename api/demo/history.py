@@ -1,10 +1,10 @@
 """A realistic, seeded demo history, and loading it through the ledger.
 
 ``generate_days(config)`` is a pure function of its configuration: it yields, day
-by day, the commands a retail bank's contact centre would have recorded — customers
-and their consent, inbound calls through queues and agents, campaigns by post,
-e-mail and SMS with control groups, fraud alerts, survey replies — ending with the
-storyline (``api.demo.story``). The same configuration gives the same commands.
+by day, the commands a retail bank's contact centre would have recorded — its list of
+call reasons, customers and their consent, inbound calls through queues and agents,
+campaigns by post, e-mail and SMS with control groups, fraud alerts, survey replies —
+ending with the storyline (``api.demo.story``). The same configuration gives the same commands.
 ``load`` records them with ``Ledger.record_batch``, in batches, idempotently.
 """
 
@@ -24,9 +24,11 @@ from api.demo.surveys import relationship_wave
 from api.demo.world import Customer, join_time, make_customer
 from api.importers.report import ImportReport
 from domain import commands as c
+from domain.ids import OWN_SOURCE
 from domain.ledger import Ledger
+from domain.reasons import STARTER
 
-__all__ = ["DemoConfig", "generate", "generate_days", "load"]
+__all__ = ["DemoConfig", "call_reasons", "generate", "generate_days", "load"]
 NEWCOMERS = 0.08  # share of customers who join during the history
 FRAUD_ALERTS_A_MONTH = 0.0025  # per customer
 DETAIL_CHANGES_A_YEAR = 0.03  # per customer
@@ -37,6 +39,8 @@ def generate_days(config: DemoConfig) -> Iterator[tuple[date, list[c.Command]]]:
     (registrations, the fraud-alert campaign), then each day of the history."""
     run = Run(config, random.Random(config.seed), Clock())
     centre = Centre(run)
+    before = config.start_at - timedelta(days=1)
+    run.clock.at(before, lambda: run.clock.emit(call_reasons(before)))
     _populate(run)
     demo_campaigns.schedule(run, centre, demo_campaigns.plan(run))
     yield config.start - timedelta(days=1), run.clock.run_until(config.start)
@@ -51,13 +55,25 @@ def generate(config: DemoConfig) -> Iterator[c.Command]:
         yield from commands
 
 
+def call_reasons(at: datetime) -> c.PublishCallReasons:
+    """The centre's list of call reasons, as its admin published it before the history:
+    the demo's reasons (``domain.reasons.STARTER``), agents held to them."""
+    return c.PublishCallReasons(
+        occurred_at=at,
+        source=OWN_SOURCE,
+        source_id="demo-call-reasons",
+        reasons=[c.CallReason(code=code, label=label) for code, label in STARTER.reasons],
+        free_text_allowed=False,
+    )
+
+
 def _populate(run: Run) -> None:
     """Invent the customers and schedule their registrations (the storyline's too)."""
     config, story = run.config, demo_story.story_index(run.config.customers)
     for index in range(1, config.customers + 1):
         newcomer = index != story and run.rng.random() < NEWCOMERS
         since = join_time(run.rng, config.start_at, config.end_at, newcomer)
-        customer = make_customer(run.rng, index, config.customers, since)
+        customer = make_customer(run.rng, index, config.customers, since, run.phones.next())
         if index == story:
             demo_story.cast(customer)
             demo_story.schedule(run, customer)
@@ -114,7 +130,7 @@ def _alert(run: Run, centre: Centre, customer: Customer, at: datetime) -> Callab
 
 def _new_details(run: Run, customer: Customer, at: datetime) -> Callable[[], None]:
     def change() -> None:
-        customer.phone = f"+44 7700 900{run.rng.randrange(1000):03d}"
+        customer.phone = run.phones.next()  # a number nobody else was given
         run.clock.emit(
             c.ChangeContactDetails(
                 occurred_at=at, source="crm", source_id=run.next_id("details"),
@@ -134,16 +150,28 @@ def load(
     author: str = "demo",
     batch_size: int = 1000,
     on_day: Callable[[date, ImportReport], None] = lambda day, report: None,
+    *,
+    skip: int = 0,
+    on_batch: Callable[[int], None] = lambda handed: None,
 ) -> ImportReport:
-    """Record every day's commands in batches of about ``batch_size`` (one transaction each)."""
-    report, batch = ImportReport(), []
+    """Record every day's commands in batches of about ``batch_size`` (one transaction each).
+
+    ``skip``: the first commands of the history are already in the log (an earlier,
+    interrupted load) and are not handed to the ledger again; ``on_batch`` is told,
+    after each batch, how many commands of the history have been handed in all.
+    """
+    report, batch, passed = ImportReport(), [], 0
     for day, commands in days:
-        batch.extend(commands)
+        kept = commands[max(0, skip - passed) :]
+        passed += len(commands)
+        batch.extend(kept)
         while len(batch) >= batch_size:
             _record(ledger, batch[:batch_size], author, report)
             del batch[:batch_size]
+            on_batch(skip + report.facts)
         on_day(day, report)
     _record(ledger, batch, author, report)
+    on_batch(skip + report.facts)
     return report
 
 

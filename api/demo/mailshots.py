@@ -22,12 +22,19 @@ CHANNEL_COSTS = {  # channel: (fixed cost, unit cost)
     "post": (Decimal("2500"), Decimal("0.68")),
     "email": (Decimal("300"), Decimal("0.003")),
     "sms": (Decimal("400"), Decimal("0.045")),
+    "phone": (Decimal("1200"), Decimal("1.40")),  # a call list, agents' time per dial
 }
-RESPONSE = {"post": 0.022, "email": 0.03, "sms": 0.02}  # per delivered, before fatigue
-RESPONSE_DAYS = {"post": 6.0, "email": 2.0, "sms": 1.0}  # mean delay of a response
-BOUNCE = {"post": 0.008, "email": 0.03, "sms": 0.02}
-OPT_OUT = {"post": 0.001, "email": 0.004, "sms": 0.007}
-HOW = {"post": "phoned", "email": "clicked", "sms": "replied"}
+# Phone (telemarketing, DESIGN.md): sent = dialled, delivered = reached, bounced = not
+# reached; a reached customer agrees (responds) on the call itself, at the dial's instant.
+RESPONSE = {"post": 0.022, "email": 0.03, "sms": 0.02, "phone": 0.11}  # per delivered
+RESPONSE_DAYS = {"post": 6.0, "email": 2.0, "sms": 1.0, "phone": 3.0}  # mean delay (held back)
+BOUNCE = {"post": 0.008, "email": 0.03, "sms": 0.02, "phone": 0.45}
+OPT_OUT = {"post": 0.001, "email": 0.004, "sms": 0.007, "phone": 0.012}
+HOW = {"post": "phoned", "email": "clicked", "sms": "replied", "phone": "agreed on the call"}
+NOT_DELIVERED = {
+    "post": "returned to sender", "email": "mailbox unknown", "sms": "unreachable",
+    "phone": "no answer",
+}  # fmt: skip
 CONTROL_SHARE = 0.1
 ORGANIC = 0.25  # the control group still responds, by other routes, at this fraction
 CONVERSION = 0.3  # of responders
@@ -47,6 +54,7 @@ class Campaign:
     values: tuple[int, int]  # range of a conversion's value
     control: float  # share held back
     newsletter: bool = False
+    purpose: c.Purpose = "marketing"  # alert, service, marketing or newsletter
 
 
 def send_one(run: Run, centre: Centre, campaign: Campaign, customer: Customer) -> None:
@@ -68,7 +76,10 @@ def send_one(run: Run, centre: Centre, campaign: Campaign, customer: Customer) -
         chance = (
             RESPONSE[campaign.channel] * customer.responsiveness / (1 + 0.3 * max(0, pressure - 1))
         )
-        _respond(run, campaign, customer, ref, chance * (0.4 if campaign.newsletter else 1.0))
+        scale = 0.4 if campaign.newsletter else 1.0
+        _respond(
+            run, campaign, customer, ref, chance * scale, on_the_call=campaign.channel == "phone"
+        )
         _maybe_opt_out(run, campaign.channel, customer, at, pressure)
         _maybe_phone(run, centre, customer, at)
 
@@ -77,8 +88,7 @@ def _delivered(run: Run, channel: str, customer: Customer, ref: c.Ref, at: datet
     follow = {"source": SOURCE_CRM, "source_id": "", "customer_ref": customer.ref, "mailshot": ref}
     if run.rng.random() < BOUNCE[channel]:
         later = at + (timedelta(days=run.rng.uniform(4, 9)) if channel == "post" else _minutes(run))
-        why = {"post": "returned to sender", "email": "mailbox unknown", "sms": "unreachable"}
-        bounce = {**follow, "source_id": f"{ref.source_id}-b", "reason": why[channel]}
+        bounce = {**follow, "source_id": f"{ref.source_id}-b", "reason": NOT_DELIVERED[channel]}
         run.clock.at(
             later, lambda: run.clock.emit(c.RecordMailshotBounced(occurred_at=later, **bounce))
         )
@@ -96,11 +106,21 @@ def _minutes(run: Run) -> timedelta:
     return timedelta(seconds=run.rng.uniform(3, 600))
 
 
-def _respond(run: Run, campaign: Campaign, customer: Customer, ref: c.Ref, chance: float) -> None:
+def _respond(
+    run: Run,
+    campaign: Campaign,
+    customer: Customer,
+    ref: c.Ref,
+    chance: float,
+    *,
+    on_the_call: bool = False,
+) -> None:
     if run.rng.random() >= chance:
         return
     mean_days = RESPONSE_DAYS[campaign.channel]
-    at = campaign.send_at + timedelta(days=run.rng.expovariate(1 / mean_days), minutes=5)
+    at = campaign.send_at  # a reached customer agrees on the call itself (telemarketing)
+    if not on_the_call:
+        at += timedelta(days=run.rng.expovariate(1 / mean_days), minutes=5)
     follow = {"source": SOURCE_CRM, "customer_ref": customer.ref, "mailshot": ref}
     how = HOW[campaign.channel]
     response = c.RecordMailshotResponded(

@@ -53,6 +53,10 @@ class Clock:
 
     def emit(self, command: Command) -> None:
         """Record that ``command`` happened (at the current event's time or before)."""
+        moment = command.occurred_at
+        if moment.microsecond:  # to the second, as events run: else two facts of one
+            moment = moment.replace(microsecond=0)  # second could come out of time order
+            command = command.model_copy(update={"occurred_at": moment})
         self.out.append(command)
 
     def run_until(self, day: date) -> list[Command]:

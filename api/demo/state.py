@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from api.demo.sim import Clock
-from api.demo.world import Customer, start_of
+from api.demo.world import Customer, PhoneBook, start_of
 
 MAX_CUSTOMERS = 5_000_000
+STORY_PHONE = "+44 7700 900417"
 MAX_MONTHS = 60
 
 
@@ -68,6 +69,11 @@ class Run:
     customers: list[Customer] = field(default_factory=list)
     serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _weights: list[float] = field(default_factory=list)  # cumulative calls per year
+    phones: PhoneBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The storyline's number is Margaret's alone (api.demo.story).
+        self.phones = PhoneBook(self.config.seed, taken=(STORY_PHONE,))
 
     def next_id(self, prefix: str) -> str:
         """A fresh source id, e.g. ``call-000123`` (unique within the run)."""

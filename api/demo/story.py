@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from api.demo.mailshots import FRAUD_ALERTS
 from api.demo.sim import Action
-from api.demo.state import Run
+from api.demo.state import STORY_PHONE, Run
 from api.demo.world import SOURCE_ACD, SOURCE_CRM, SOURCE_SURVEYS, Customer
 from domain import commands as c
 
@@ -37,7 +37,7 @@ def cast(customer: Customer) -> None:
     """Margaret: a premier customer who allows texts (the alert needs them)."""
     customer.name = "Margaret Okafor"
     customer.email = "margaret.okafor@example.com"
-    customer.phone = "+44 7700 900417"
+    customer.phone = STORY_PHONE
     customer.segment = "premier"
     customer.consent = {"email": True, "sms": True, "post": True}
     customer.mood = 0.6

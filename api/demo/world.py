@@ -2,13 +2,14 @@
 
 Everything here is made from a ``random.Random`` passed in, so the same seed gives
 the same world. Names are invented from short lists; e-mail addresses use the
-reserved ``example.*`` domains and phone numbers Ofcom's drama range.
+reserved ``example.*`` domains and phone numbers Ofcom's drama ranges (``PhoneBook``).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -200,8 +201,51 @@ def customer_ref(index: int, total: int) -> str:
     return f"C-{index:0{max(6, len(str(total)))}d}"
 
 
-def make_customer(rng: random.Random, index: int, total: int, since: datetime) -> Customer:
-    """One invented customer joining at ``since``."""
+# Ofcom's numbers for TV and radio drama (never a subscriber's), 1,000 each: the mobile
+# range, and the geographic ones of 14 areas and the "no area" code.
+DRAMA_RANGES = (
+    "+44 7700 900",
+    "+44 113 496 0",
+    "+44 114 496 0",
+    "+44 115 496 0",
+    "+44 116 496 0",
+    "+44 117 496 0",
+    "+44 118 496 0",
+    "+44 121 496 0",
+    "+44 131 496 0",
+    "+44 141 496 0",
+    "+44 151 496 0",
+    "+44 161 496 0",
+    "+44 191 498 0",
+    "+44 20 7946 0",
+    "+44 28 9649 6",
+    "+44 29 2018 0",
+    "+44 1632 960",
+)
+
+
+class PhoneBook:
+    """Phone numbers for a run, each handed out once, in an order shuffled by the seed
+    (so lookups by number find one customer); only after all 17,000 numbers of the drama
+    ranges were given does the book start again (a demo of more customers shares some)."""
+
+    def __init__(self, seed: int, taken: Collection[str] = ()) -> None:
+        numbers = [f"{prefix}{n:03d}" for prefix in DRAMA_RANGES for n in range(1000)]
+        self._numbers = [number for number in numbers if number not in taken]
+        random.Random(f"phones-{seed}").shuffle(self._numbers)  # a str seeds alike anywhere
+        self._given = 0
+
+    def next(self) -> str:
+        """The next number of the book."""
+        number = self._numbers[self._given % len(self._numbers)]
+        self._given += 1
+        return number
+
+
+def make_customer(
+    rng: random.Random, index: int, total: int, since: datetime, phone: str
+) -> Customer:
+    """One invented customer joining at ``since``, with the number ``phone``."""
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
     segment = _weighted(rng, SEGMENTS)
     busy = {"business": 1.5, "premier": 1.3, "student": 0.8}.get(segment, 1.0)
@@ -210,7 +254,7 @@ def make_customer(rng: random.Random, index: int, total: int, since: datetime) -
         ref=customer_ref(index, total),
         name=f"{first} {last}",
         email=f"{first}.{last}{index}@{rng.choice(_DOMAINS)}".lower(),
-        phone=f"+44 7700 900{rng.randrange(1000):03d}",
+        phone=phone,
         segment=segment,
         since=since,
         calls_per_year=rng.gammavariate(1.4, 3.2 / 1.4) * busy,
@@ -221,6 +265,7 @@ def make_customer(rng: random.Random, index: int, total: int, since: datetime) -
             "email": rng.random() < 0.64,
             "sms": rng.random() < 0.46,
             "post": rng.random() < 0.97,
+            "phone": rng.random() < 0.35,  # telemarketing: opt-in
         },
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, BinaryIO
 
 from pydantic import TypeAdapter, ValidationError
 
+from api.importers.callers import CallerRefused, Resolver, with_caller
 from api.importers.json_text import BadJson, parse_json
 from api.importers.report import ImportReport
 from domain import errors
@@ -80,10 +82,14 @@ def _skip_rest_of_line(stream: BinaryIO) -> int:
 
 
 class LineParser:
-    """Turns one raw line into a command, or raises ``BadLine``."""
+    """Turns one raw line into a command, or raises ``BadLine``.
 
-    def __init__(self) -> None:
+    ``resolve``: calls given by ``caller_number`` (``api.importers.callers``).
+    """
+
+    def __init__(self, resolve: Resolver | None = None) -> None:
         self.adapter: TypeAdapter[Command] = TypeAdapter(AnyCommand)
+        self.resolve = resolve
 
     def parse(self, raw: bytes) -> Command:
         try:
@@ -92,6 +98,10 @@ class LineParser:
             raise BadLine(error.reason) from error
         if not isinstance(value, dict):
             raise BadLine(f"a line must be a JSON object, not {type(value).__name__}")
+        try:
+            value = with_caller(value, self.resolve)
+        except CallerRefused as refused:
+            raise BadLine(refused.reason) from refused
         try:
             return self.adapter.validate_python(value)
         except ValidationError as error:
@@ -123,15 +133,18 @@ class Importer:
         author: str,
         batch_size: int,
         on_progress: Callable[[int], Any] = lambda consumed: None,
+        *,
+        resolve: Resolver | None = None,
     ) -> None:
         self.ledger = ledger
         self.author = author
         self.batch_size = batch_size
         self.on_progress = on_progress  # called with bytes done after each batch
-        self.parser = LineParser()
+        self.parser = LineParser(resolve)  # resolve: calls by caller number
 
     def run(self, stream: BinaryIO) -> ImportReport:
         """Import every line of ``stream``; refused lines are reported, not fatal."""
+        started = time.perf_counter()
         report = ImportReport()
         batch = _Batch()
         for number, raw, consumed in read_lines(stream):
@@ -141,6 +154,7 @@ class Importer:
                 batch = self._flush(batch, report)
         self._flush(batch, report)
         report.refused.sort(key=lambda refusal: refusal.line)
+        report.seconds = time.perf_counter() - started
         return report
 
     def _take(self, number: int, raw: bytes | None, batch: _Batch, report: ImportReport) -> None:

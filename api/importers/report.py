@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from domain import errors
 from domain.outcomes import Outcome
 
-__all__ = ["ImportReport", "Refusal", "describe"]
+__all__ = ["FIRST_LINES", "ImportReport", "Refusal", "RefusalGroup", "describe", "group_of"]
+
+FIRST_LINES = 5  # line numbers listed per group of alike refusals
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """An input item (line, row or generated fact, numbered from 1) not recorded, and why."""
+    """An input item (line, row or generated fact, numbered from 1) not recorded, and why.
+
+    ``group``: the reason without the item's own values (alike refusals are counted
+    together in a summary); empty: the reason itself.
+    """
 
     line: int
     reason: str
+    group: str = field(default="", compare=False)
+
+    @property
+    def kind(self) -> str:
+        """What alike refusals share: the group, else the reason."""
+        return self.group or self.reason
+
+
+@dataclass(frozen=True)
+class RefusalGroup:
+    """Alike refusals: how many items, the first few lines, and one reason in full."""
+
+    kind: str
+    items: int
+    first_lines: tuple[int, ...]
+    example: str
 
 
 @dataclass
@@ -27,6 +50,25 @@ class ImportReport:
     duplicates: int = 0
     skipped: int = 0
     refused: list[Refusal] = field(default_factory=list)
+    seconds: float = 0.0  # wall-clock time of the run
+
+    @property
+    def facts_per_second(self) -> float:
+        """Facts handed to the ledger per second of the run (0 for an instant run)."""
+        return self.facts / self.seconds if self.seconds > 0 else 0.0
+
+    def grouped(self, first: int = FIRST_LINES) -> list[RefusalGroup]:
+        """Refusals grouped by kind, the most frequent first, each item counted once."""
+        lines: dict[str, set[int]] = defaultdict(set)
+        examples: dict[str, str] = {}
+        for refusal in self.refused:
+            lines[refusal.kind].add(refusal.line)
+            examples.setdefault(refusal.kind, refusal.reason)
+        groups = [
+            RefusalGroup(kind, len(found), tuple(sorted(found)[:first]), examples[kind])
+            for kind, found in lines.items()
+        ]
+        return sorted(groups, key=lambda g: (-g.items, g.first_lines))
 
     @property
     def exit_code(self) -> int:
@@ -38,9 +80,9 @@ class ImportReport:
         """Facts handed to the ledger so far, whatever became of them."""
         return self.recorded + self.duplicates + len(self.refused)
 
-    def refuse(self, line: int, reason: str) -> None:
-        """Note that item ``line`` was refused for ``reason``."""
-        self.refused.append(Refusal(line, reason))
+    def refuse(self, line: int, reason: str, group: str = "") -> None:
+        """Note that item ``line`` was refused for ``reason`` (``group``: see ``Refusal``)."""
+        self.refused.append(Refusal(line, reason, group))
 
     def count(self, line: int, outcome: Outcome) -> None:
         """Tally item ``line``'s outcome from the ledger."""
@@ -50,7 +92,12 @@ class ImportReport:
             self.duplicates += 1
         else:
             assert outcome.error is not None
-            self.refuse(line, describe(outcome.error))
+            self.refuse(line, describe(outcome.error), group_of(outcome.error))
+
+
+def group_of(error: errors.DomainError) -> str:
+    """A domain refusal's kind: ``code (field)``, without the values of the item."""
+    return f"{error.code} ({error.field})" if error.field else error.code
 
 
 def describe(error: errors.DomainError) -> str:

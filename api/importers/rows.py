@@ -8,18 +8,23 @@ later by the ledger, and reported the same way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from api.importers import fields as f
+from api.importers.callers import Resolver
 from api.importers.mapping import CallMapping, MailshotMapping, ResponseMapping, SurveyMapping
+from api.importers.moments import later_than
+from api.importers.sends import SendListBuilder
+from api.storage.blind_index import CALLER_PREFIX
 from domain import commands as c
 
+__all__ = ["AnyMapping", "Builder", "Resolver", "anonymous_caller", "builder"]
+
 Builder = Callable[[f.Row], list[c.Command]]
-Resolver = Callable[[str], str | None]
-"""A caller's number -> the customer reference its call is recorded for (None: no number)."""
 AnyMapping = CallMapping | SurveyMapping | MailshotMapping | ResponseMapping
+_ANONYMOUS_HEX = 20  # as long as a caller token's reference (U- and 20 hex digits)
 
 
 def builder(mapping: AnyMapping, resolve: Resolver | None = None) -> Builder:
@@ -29,7 +34,7 @@ def builder(mapping: AnyMapping, resolve: Resolver | None = None) -> Builder:
     if isinstance(mapping, SurveyMapping):
         return lambda row: survey_commands(mapping, row)
     if isinstance(mapping, MailshotMapping):
-        return MailshotBuilder(mapping)
+        return SendListBuilder(mapping)
     return lambda row: response_commands(mapping, row)
 
 
@@ -43,35 +48,67 @@ def call_commands(m: CallMapping, row: f.Row, resolve: Resolver | None = None) -
         return []
     if outcome not in ("answered", "abandoned"):
         raise f.BadRow(
-            f"{m.outcome.column}: the mapping maps to {outcome!r}, not answered/abandoned"
+            f"{f.named(m.outcome)}: the mapping maps to {outcome!r}, not answered/abandoned"
         )
-    offered = f.moment(row, m.offered, m.zone)
+    offered = m.moment(row, m.offered)
     durations = _durations(m, row, offered, outcome == "answered")
-    reason = f.value(row, m.reason) if m.reason else ""
+    reason = f.text(row, m.reason) if m.reason else ""
+    source_id = f.source_id(row, m.id, m.id_separator)
     return [
         c.RecordCall(
-            occurred_at=offered, offered_at=offered, source=m.source,
-            source_id=f.source_id(row, m.id, m.id_separator),
-            customer_ref=_caller(m, row, resolve), queue=f.required(row, m.queue),
-            agent_id=(f.value(row, m.agent_id) or None) if m.agent_id else None,
+            occurred_at=offered, offered_at=offered, source=m.source, source_id=source_id,
+            customer_ref=_caller(m, row, resolve, source_id),
+            queue=f.required_text(row, m.queue), agent_id=_agent(m, row),
             reason=reason or m.default_reason, outcome=outcome,
             resolved=_flag(m.resolved, row), transferred=_flag(m.transferred, row), **durations,
         )
     ]  # fmt: skip
 
 
-def _caller(m: CallMapping, row: f.Row, resolve: Resolver | None) -> str:
-    """The row's customer reference, else the one its caller's number resolves to."""
-    ref = f.value(row, m.customer_ref) if m.customer_ref else ""
-    if ref or m.caller_number is None:
-        return ref or f.required(row, m.customer_ref or "")
-    number = f.required(row, m.caller_number)
+def _one_of(written: str, codes: list[str]) -> bool:
+    return written.casefold() in {code.strip().casefold() for code in codes}
+
+
+def _agent(m: CallMapping, row: f.Row) -> str | None:
+    """The row's agent; None when empty or a placeholder meaning no agent (``no_agent``)."""
+    agent = f.text(row, m.agent_id) if m.agent_id is not None else ""
+    return None if not agent or _one_of(agent, m.no_agent) else agent
+
+
+def _caller(m: CallMapping, row: f.Row, resolve: Resolver | None, source_id: str) -> str:
+    """The row's customer reference, else the one its caller's number resolves to, else
+    (a customer value meaning unknown) an unidentified caller of this call alone."""
+    ref = f.text(row, m.customer_ref) if m.customer_ref is not None else ""
+    unknown = _one_of(ref, m.unknown_customer)
+    if ref and not unknown:
+        return ref
+    number = f.value(row, m.caller_number) if m.caller_number else ""
+    if number:
+        return _resolved(m, number, resolve)
+    if unknown:
+        return anonymous_caller(m.source, source_id)
+    if m.caller_number is None:
+        return f.required_text(row, m.customer_ref or "")
+    return f.required(row, m.caller_number)
+
+
+def _resolved(m: CallMapping, number: str, resolve: Resolver | None) -> str:
     if resolve is None:
         raise f.BadRow(f"{m.caller_number}: caller numbers need the index key")
     resolved = resolve(number)
     if resolved is None:
         raise f.BadRow(f"{m.caller_number}: not a phone number")
     return resolved
+
+
+def anonymous_caller(source: str, source_id: str) -> str:
+    """The unidentified caller of one call whose customer is unknown and number absent.
+
+    One per call (not one pseudo-customer with every unknown caller's calls), derived
+    from the call's own ids so that importing the file again names the same one.
+    """
+    digest = hashlib.sha256(f"{source}\x1f{source_id}".encode()).hexdigest()
+    return CALLER_PREFIX + digest[:_ANONYMOUS_HEX].upper()
 
 
 def _durations(m: CallMapping, row: f.Row, offered: datetime, answered: bool) -> dict[str, int]:
@@ -95,15 +132,15 @@ def _derived_wait(m: CallMapping, row: f.Row, offered: datetime, answered: bool)
     if until is None:
         what = "answered" if answered else "left_queue"
         raise f.BadRow(f"no wait: the mapping gives neither durations.wait nor {what}")
-    end = f.later_than(offered, f.moment(row, until, m.zone), until)
+    end = later_than(offered, m.moment(row, until), until)
     return f.between(offered, end, "wait")
 
 
 def _derived_talk(m: CallMapping, row: f.Row, offered: datetime, hold: int) -> int:
     if m.answered is None or m.ended is None:
         raise f.BadRow("no talk time: the mapping gives neither durations.talk nor answered+ended")
-    start = f.later_than(offered, f.moment(row, m.answered, m.zone), m.answered)
-    end = f.later_than(start, f.moment(row, m.ended, m.zone), m.ended)
+    start = later_than(offered, m.moment(row, m.answered), m.answered)
+    end = later_than(start, m.moment(row, m.ended), m.ended)
     return f.between(start, end, "talk") - hold
 
 
@@ -114,7 +151,9 @@ def _non_negative(seconds: int, what: str) -> int:
 
 
 def _flag(coded: f.Coded | None, row: f.Row) -> bool:
-    return coded is not None and bool(f.value(row, coded.column)) and coded.meaning(row) == "true"
+    if coded is None or (coded.column is not None and not f.value(row, coded.column)):
+        return False
+    return coded.meaning(row) == "true"
 
 
 # --- surveys ----------------------------------------------------------------------------
@@ -132,65 +171,16 @@ def survey_commands(m: SurveyMapping, row: f.Row) -> list[c.Command]:
     comment = f.value(row, m.comment) if m.comment else ""
     return [
         c.RecordSurveyReply(
-            occurred_at=f.moment(row, m.replied, m.zone), source=m.source,
+            occurred_at=m.moment(row, m.replied), source=m.source,
             source_id=f.source_id(row, m.id, m.id_separator),
-            customer_ref=f.required(row, m.customer_ref), survey_kind=kind,
+            customer_ref=f.required_text(row, m.customer_ref), survey_kind=kind,
             nps=f.score(row, m.nps), csat=f.score(row, m.csat), effort=f.score(row, m.effort),
             comment=comment or None, about=about,
         )
     ]  # fmt: skip
 
 
-# --- mailshots --------------------------------------------------------------------------
-
-
-class MailshotBuilder:
-    """Send lists: a send or a hold-back per row; plans each new campaign first if asked."""
-
-    def __init__(self, mapping: MailshotMapping) -> None:
-        self.m = mapping
-        self.planned: set[str] = set()
-
-    def __call__(self, row: f.Row) -> list[c.Command]:
-        m = self.m
-        group = m.group.meaning(row)
-        if group == "skip":
-            return []
-        campaign, channel = f.required(row, m.campaign_id), m.channel.meaning(row)
-        sent = f.moment(row, m.sent, m.zone)
-        common = {
-            "occurred_at": sent, "source": m.source, "campaign_id": campaign, "channel": channel,
-            "customer_ref": f.required(row, m.customer_ref),
-            "source_id": f.source_id(row, m.id, m.id_separator),
-        }  # fmt: skip
-        if group == "control":
-            opening: c.Command = c.RecordMailshotHeldBack(**common)
-        elif group == "mailed":
-            unit_cost = f.money(row, m.unit_cost) or Decimal(0)
-            opening = c.RecordMailshotSent(**common, unit_cost=unit_cost)
-        else:
-            raise f.BadRow(f"{m.group.column}: the mapping maps to {group!r}, not mailed/control")
-        return [*self._plan(row, campaign, channel, sent), opening]
-
-    def _plan(self, row: f.Row, campaign: str, channel: str, at: datetime) -> list[c.Command]:
-        spec = self.m.plan_campaigns
-        if spec is None or campaign in self.planned:
-            return []
-        self.planned.add(campaign)
-        name = (f.value(row, spec.name_column) if spec.name_column else "") or campaign
-        try:
-            fixed = Decimal(spec.fixed_cost)
-        except InvalidOperation as error:
-            raise f.BadRow(
-                f"plan_campaigns.fixed_cost: not an amount: {spec.fixed_cost!r}"
-            ) from error
-        return [
-            c.PlanCampaign(
-                occurred_at=at, source=self.m.source, source_id=campaign, campaign_id=campaign,
-                name=name, channel=channel, fixed_cost=fixed,
-                attribution_window_days=spec.attribution_window_days,
-            )
-        ]  # fmt: skip
+# --- responses --------------------------------------------------------------------------
 
 
 def response_commands(m: ResponseMapping, row: f.Row) -> list[c.Command]:
@@ -198,11 +188,11 @@ def response_commands(m: ResponseMapping, row: f.Row) -> list[c.Command]:
     mailshot = c.Ref(
         source=m.mailshot_source, source_id=f.source_id(row, m.mailshot_id, m.id_separator)
     )
-    responded = f.moment(row, m.responded, m.zone)
+    responded = m.moment(row, m.responded)
     own = f.source_id(row, m.id, m.id_separator)
     common = {"occurred_at": responded, "source": m.source, "mailshot": mailshot}
-    common["customer_ref"] = f.required(row, m.customer_ref)
-    how = (f.value(row, m.how) if m.how else "") or m.default_how
+    common["customer_ref"] = f.required_text(row, m.customer_ref)
+    how = (f.text(row, m.how) if m.how else "") or m.default_how
     commands: list[c.Command] = [c.RecordMailshotResponded(**common, source_id=f"{own}-r", how=how)]
     value = f.money(row, m.value)
     if value:

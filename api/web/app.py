@@ -17,6 +17,8 @@ from api.bootstrap import Services
 from api.web.bodies import BodyLimit
 from api.web.middleware import install_middleware
 from api.web.observability import install_observability
+from api.web.openapi.docs import install_docs
+from api.web.openapi.operation_ids import name_operations, operation_id
 from api.web.problems import install_problem_handlers
 from api.web.query_guard import refuse_repeated_query_parameters
 from api.web.rebuilds import Rebuilds
@@ -24,6 +26,7 @@ from api.web.routes import (
     admin,
     audit,
     batch,
+    call_reasons,
     chain,
     customer_search,
     customers,
@@ -56,6 +59,7 @@ def _routers() -> list[APIRouter]:
         audit.router(),
         chain.router(),
         admin.router(),
+        call_reasons.router(),
         customer_search.router(),  # before customers: /customers/lookup is not a {ref}
         customers.router(),
         live.router(),
@@ -80,7 +84,11 @@ def create_app(services: Services) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         dependencies=[Depends(refuse_repeated_query_parameters)],
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # served by install_docs, from packaged files: no CDN
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.services = services
     app.state.rebuilds = rebuilds
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
@@ -94,7 +102,8 @@ def create_app(services: Services) -> FastAPI:
 
 
 def _complete_openapi(app: FastAPI) -> None:
-    """Add to the OpenAPI document the schemas of bodies read by hand (batch items)."""
+    """Add to the OpenAPI document the schemas of bodies read by hand (batch items), and
+    name every operation readably (``api.web.openapi.operation_ids``)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -102,6 +111,7 @@ def _complete_openapi(app: FastAPI) -> None:
             schemas = generate().setdefault("components", {}).setdefault("schemas", {})
             for name, schema in batch.command_schemas().items():
                 schemas.setdefault(name, schema)
+            name_operations(app.openapi_schema or {})
         return app.openapi_schema or generate()
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way

@@ -29,6 +29,7 @@ __all__ = [
     "KeyStoreDep",
     "LedgerDep",
     "Operator",
+    "ReasonReader",
     "RebuildsDep",
     "Recorder",
     "ServicesDep",
@@ -108,3 +109,4 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 Recorder = Annotated[Principal, Depends(require("agent", "integrator"))]
 Integrator = Annotated[Principal, Depends(require("integrator"))]
 Operator = Annotated[Principal, Depends(require("auditor", "admin"))]
+ReasonReader = Annotated[Principal, Depends(require("agent", "analyst", "admin"))]

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.bootstrap import Services
 from api.storage.stats import facts_by_topic_after
 from api.web.deps import Operator
-from api.web.logs import REQUEST_ID, hide_query_strings, use_json_logs
+from api.web.logs import REQUEST_ID, access_level, hide_query_strings, resolved_format, use_logs
 from api.web.problems import problem_responses
 from domain.facts import FACT_TYPES
 from projections.tracking import all_positions
@@ -197,14 +197,18 @@ class PoolCollector(_Described):
 class RequestObserver:
     """ASGI middleware: request id, first-byte latency per route, one access log line."""
 
-    def __init__(self, app: ASGIApp, instruments: Instruments, json_logs: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, instruments: Instruments, json_logs: bool, level: str = "info"
+    ) -> None:
         self.app = app
         self.instruments = instruments
         self.json_logs = json_logs
+        self.level = level
+        self.access_level = access_level("json" if json_logs else "text")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" and self.json_logs:
-            await self.app(scope, _json_logs_at_startup(receive), send)
+            await self.app(scope, _json_logs_at_startup(receive, self.level), send)
             return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -235,16 +239,18 @@ class RequestObserver:
     def _log(self, scope: Scope, status: int, seconds: float) -> None:
         fields = {"method": scope["method"], "path": scope["path"], "route": _route(scope)}
         fields |= {"status": status, "duration_ms": round(seconds * 1000, 1)}
-        access_log.info("%s %s %s", scope["method"], scope["path"], status, extra=fields)
+        access_log.log(
+            self.access_level, "%s %s %s", scope["method"], scope["path"], status, extra=fields
+        )
 
 
-def _json_logs_at_startup(receive: Receive) -> Receive:
+def _json_logs_at_startup(receive: Receive, level: str) -> Receive:
     """``receive`` that switches to JSON logs on startup (after the server set up its own)."""
 
     async def received() -> Message:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            use_json_logs()
+            use_logs("json", level)
         return message
 
     return received
@@ -258,11 +264,15 @@ def _route(scope: Scope) -> str:
 
 def install_observability(app: FastAPI, services: Services) -> None:
     """The middleware and ``GET /metrics`` (roles auditor and admin, e.g. a Prometheus
-    scraper with ``authorization: {credentials: <key>}``); JSON logs if configured."""
+    scraper with ``authorization: {credentials: <key>}``); JSON logs unless text ones are
+    asked for (``api.web.logs``)."""
     instruments = Instruments(services)
-    json_logs = services.settings.log_format == "json"
+    settings = services.settings
+    json_logs = resolved_format(settings.log_format) == "json"
     hide_query_strings()  # text logs keep uvicorn's access lines: without their queries
-    app.add_middleware(RequestObserver, instruments=instruments, json_logs=json_logs)
+    app.add_middleware(
+        RequestObserver, instruments=instruments, json_logs=json_logs, level=settings.log_level
+    )
     app.include_router(_metrics_router(instruments))
 
 

@@ -16,6 +16,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Identifier
 
+from projections.cem.bands import PRESSURE_BANDS
 from projections.config import ViewConfig
 from projections.query import MetricQuery, filter_clause, group_columns
 
@@ -27,6 +28,7 @@ __all__ = [
     "cem_metrics",
     "detractor_followups",
     "insights",
+    "nps_by_pressure_band",
     "nps_summary",
     "ratios",
 ]
@@ -96,6 +98,10 @@ def _join_on(query: MetricQuery) -> Composable:
     return SQL(" AND ").join(parts) if parts else SQL("true")
 
 
+# METRICS.md: a window is closed from its end instant on (at >= reply + 48 h): from then
+# on a detractor not followed up is expired, never open. The follow-up itself must be
+# strictly after the reply and at most 48 h after it (the view stores it so).
+_CLOSED_WINDOW = "occurred_at + %(loop)s * interval '1 second' <= %(at)s"
 _METRICS_SQL = """
 WITH m AS (
     SELECT {select}{sums} FROM cem_daily
@@ -104,9 +110,9 @@ l AS (
     SELECT {select}
         count(*) FILTER (WHERE followup_at <= %(at)s) AS closed,
         count(*) FILTER (WHERE (followup_at IS NULL OR followup_at > %(at)s)
-            AND occurred_at + %(loop)s * interval '1 second' < %(at)s) AS expired,
+            AND {closed_window}) AS expired,
         count(*) FILTER (WHERE (followup_at IS NULL OR followup_at > %(at)s)
-            AND occurred_at + %(loop)s * interval '1 second' >= %(at)s) AS open
+            AND NOT {closed_window}) AS open
     FROM cem_replies
     WHERE nps <= 6 AND day BETWEEN %(date_from)s AND %(date_to)s{filters} GROUP BY {group_by})
 SELECT m.*, coalesce(l.open, 0) AS open, coalesce(l.closed, 0) AS closed,
@@ -151,6 +157,7 @@ def cem_metrics(
     )
     names = [Identifier(name) for name in query.group_by]
     sql = SQL(_METRICS_SQL).format(
+        closed_window=SQL(_CLOSED_WINDOW),
         select=_select(aliased),
         sums=sums,
         filters=filter_clause(query, BREAKDOWNS),
@@ -166,8 +173,7 @@ def cem_metrics(
 _FOLLOWUPS_SQL = """
 SELECT {select}customer_ref, position AS reply_position, occurred_at,
     occurred_at + %(loop)s * interval '1 second' AS due_at,
-    CASE WHEN occurred_at + %(loop)s * interval '1 second' < %(at)s THEN 'expired'
-        ELSE 'open' END AS state
+    CASE WHEN {closed_window} THEN 'expired' ELSE 'open' END AS state
 FROM cem_replies
 WHERE nps <= 6 AND day BETWEEN %(date_from)s AND %(date_to)s{filters}
     AND (followup_at IS NULL OR followup_at > %(at)s)
@@ -185,7 +191,9 @@ def detractor_followups(
     window) and ``state`` ('open' or 'expired').
     """
     sql = SQL(_FOLLOWUPS_SQL).format(
-        select=_select(_aliased(query)), filters=filter_clause(query, BREAKDOWNS)
+        select=_select(_aliased(query)),
+        filters=filter_clause(query, BREAKDOWNS),
+        closed_window=SQL(_CLOSED_WINDOW),
     )
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, _params(query, config)).fetchall()
@@ -204,6 +212,25 @@ def insights(conn: Connection[Any], query: MetricQuery, config: ViewConfig) -> l
         per = replace(query, group_by=(*query.group_by, *extra))
         for row in cem_metrics(conn, per, config):
             rows.append(_insight(row, dimension, query.group_by))
+    return rows
+
+
+def nps_by_pressure_band(
+    conn: Connection[Any], query: MetricQuery, config: ViewConfig
+) -> list[dict[str, Any]]:
+    """NPS by the customer's contact-pressure band at reply time, one row per band of
+    ``projections.cem.bands.PRESSURE_BANDS`` in order (0, 1, 2, 3, 4, 5+; a band without
+    replies has n = 0 and NPS None): ``pressure_band``, ``replies``, ``n``, ``nps``,
+    ``nps_margin``, ``too_few``. The query's filters apply; its ``group_by`` is replaced.
+    The one definition the crm view's conversion-by-pressure chart shows beside its rates."""
+    per = replace(query, group_by=("pressure_band",))
+    found = {row["pressure_band"]: row for row in cem_metrics(conn, per, config)}
+    empty = {"replies": 0, "promoters": 0, "passives": 0, "detractors": 0}
+    rows = []
+    for band in PRESSURE_BANDS:
+        row = found.get(band, empty)
+        summary = nps_summary(row["promoters"], row["passives"], row["detractors"])
+        rows.append({"pressure_band": band, "replies": row["replies"], **summary})
     return rows
 
 

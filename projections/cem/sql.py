@@ -7,6 +7,8 @@ moves their contributions between the buckets of ``cem_daily``.
 
 from __future__ import annotations
 
+from projections.cem.bands import handle_time_band_sql, pressure_band_sql
+
 __all__ = [
     "COLUMNS",
     "CORRECT_CALLS",
@@ -78,23 +80,20 @@ WITH fresh AS (SELECT r.reply_id, r.day, r.survey_kind, r.nps, r.csat, r.effort,
         r.handle_time_band AS o_band, r.repeat_contact AS o_repeat,
         r.pressure_band AS o_pressure, r.segment AS o_segment, r.followup_at AS o_followup,
         k.occurred_at AS call_at, k.queue, k.agent_id, k.reason,
-        CASE WHEN k.call_id IS NULL THEN NULL WHEN k.handled_seconds < 180 THEN '<3'
-            WHEN k.handled_seconds < 360 THEN '3-6' WHEN k.handled_seconds <= 600 THEN '6-10'
-            ELSE '>10' END AS handle_time_band,
+        CASE WHEN k.call_id IS NOT NULL THEN {handle_band} END AS handle_time_band,
         CASE WHEN k.call_id IS NOT NULL THEN EXISTS (SELECT FROM cem_calls e
             WHERE e.customer_ref = k.customer_ref AND e.reason = k.reason AND e.answered
             AND e.occurred_at < k.occurred_at AND e.occurred_at >= k.occurred_at - {repeat})
             END AS repeat_contact,
-        (SELECT CASE WHEN count(*) <= 2 THEN count(*)::text WHEN count(*) <= 4 THEN '3-4'
-            ELSE '5+' END FROM cem_mailshots m WHERE m.customer_ref = r.customer_ref
+        (SELECT {pressure_band} FROM cem_mailshots m WHERE m.customer_ref = r.customer_ref
             AND m.sent_at BETWEEN r.occurred_at - {pressure} AND r.occurred_at) AS pressure_band,
         (SELECT c.segment FROM cem_customers c WHERE c.customer_ref = r.customer_ref) AS segment,
         CASE WHEN r.nps <= 6 THEN least(
             (SELECT min(m.sent_at) FROM cem_mailshots m WHERE m.customer_ref = r.customer_ref
-                AND m.sent_at BETWEEN r.occurred_at AND r.occurred_at + {loop}),
+                AND m.sent_at > r.occurred_at AND m.sent_at <= r.occurred_at + {loop}),
             (SELECT min(b.occurred_at) FROM cem_calls b WHERE b.customer_ref = r.customer_ref
                 AND b.answered AND b.call_id IS DISTINCT FROM r.about_id
-                AND b.occurred_at BETWEEN r.occurred_at AND r.occurred_at + {loop}))
+                AND b.occurred_at > r.occurred_at AND b.occurred_at <= r.occurred_at + {loop}))
             END AS followup_at
     FROM cem_replies r
     LEFT JOIN LATERAL (SELECT * FROM cem_calls k
@@ -146,8 +145,12 @@ ON CONFLICT (day, survey_kind, queue, agent_id, reason, handle_time_band, repeat
     effort_replies = d.effort_replies + EXCLUDED.effort_replies,
     effort_sum = d.effort_sum + EXCLUDED.effort_sum, effort_5_7 = d.effort_5_7 + EXCLUDED.effort_5_7
 """
-# Windows are exact seconds, so no time zone or DST can stretch a "day".
+# Windows are exact seconds, so no time zone or DST can stretch a "day". A follow-up
+# closes a loop only strictly after the reply (METRICS.md: "followed by" is strictly
+# later) and at most 48 h after it (end included); bands are defined in bands.py.
 _WINDOWS = {
+    "handle_band": handle_time_band_sql("k.handled_seconds"),
+    "pressure_band": pressure_band_sql("count(*)"),
     "repeat": "%(repeat_window)s * interval '1 second'",
     "pressure": "%(pressure_window)s * interval '1 second'",
     "loop": "%(loop_window)s * interval '1 second'",

@@ -1,25 +1,31 @@
 """The cost view (interaction management): daily call buckets and per-call repeat links.
 
-Two tables (documented in the migration and in projections/README.md):
+Four tables (documented in the migrations 0004 and 0017 and in projections/README.md):
 
 - ``cost_daily``: additive components per day x queue x agent x reason (counts, sums of
   seconds, service-level hits, cost). A ``CallCorrected`` subtracts the call's old
   contribution and adds its new one, in one statement.
+- ``cost_intervals``: the same components per 15-minute slot (wall clock in the centre's
+  time zone, with the UTC offset, so the hour a DST change repeats is two slots) x queue x
+  agent x reason: staffing intervals of 15, 30 or 60 minutes are sums of slots.
+- ``cost_histograms``: calls per day x queue x agent x reason x measure (wait, handle,
+  abandon_wait) x bucket of seconds (``projections.cost.histogram``), for percentiles.
 - ``cost_calls``: one row per call as currently corrected, with its repeat links:
   ``first_repeat_at`` (answered calls: when the earliest repeat happened in the world)
   and ``is_repeat``. FCR and "pending" depend on the query's ``at``, so they are
   counted from these rows at query time.
 
-A page is applied set-based: one statement for the page's new calls (rows and
-buckets), one for its corrections (merged per call in log order), and one that
-recomputes the repeat links around every (customer, reason, instant) the page touched,
-so late arrivals and reason corrections re-link calls whichever order they come in.
+A page is applied set-based: one statement for the page's new calls (rows, and buckets
+of the three other tables), one for its corrections (merged per call in log order), and
+one that recomputes the repeat links around every (customer, reason, instant) the page
+touched, so late arrivals and reason corrections re-link calls whichever order they come
+in. The SQL is in ``projections.cost.sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,15 +35,20 @@ from psycopg.sql import SQL, Composable, Composed, Literal
 from domain.facts import CallCorrected, CallRecorded
 from domain.reading import LoggedFact
 from projections.config import ViewConfig
+from projections.cost import sql
+from projections.cost.histogram import bucket_sql
 
 __all__ = [
     "BUCKET_KEY",
     "COMPONENTS",
+    "INTERVAL_KEY",
     "NO_AGENT",
+    "SLOT_MINUTES",
     "CostView",
     "Touch",
     "merge_corrections",
     "relink_spans",
+    "slot_of",
 ]
 
 Touch = tuple[str, str, datetime]
@@ -61,9 +72,11 @@ _CALL_TYPES = {  # cost_calls columns written from a CallRecorded, and their typ
     "occurred_at": "timestamptz", "day": "date", "queue": "text", "agent": "text",
     "reason": "text", "outcome": "text", "wait_seconds": "integer", "talk_seconds": "integer",
     "hold_seconds": "integer", "after_call_work_seconds": "integer", "resolved": "boolean",
-    "transferred": "boolean",
+    "transferred": "boolean", "slot": "timestamp", "utc_offset": "integer",
 }  # fmt: skip
 BUCKET_KEY = ("day", "queue", "agent", "reason")
+INTERVAL_KEY = ("day", "slot", "utc_offset", "queue", "agent", "reason")
+SLOT_MINUTES = 15  # the finest staffing interval; 30 and 60 are sums of slots
 COMPONENTS = (  # the additive columns of cost_daily
     "offered", "answered", "abandoned", "short_abandoned", "answered_wait_seconds",
     "talk_seconds", "hold_seconds", "after_call_work_seconds", "handled_seconds",
@@ -75,16 +88,17 @@ class CostView:
     """The 'cost' view: apply pages of ``CallRecorded`` / ``CallCorrected`` set-based."""
 
     name = "cost"
-    tables: tuple[str, ...] = ("cost_daily", "cost_calls")
+    tables: tuple[str, ...] = ("cost_daily", "cost_intervals", "cost_histograms", "cost_calls")
 
     def __init__(self, config: ViewConfig) -> None:
         self.config = config
-        self._insert_sql = SQL(_INSERT_CALLS).format(
+        self._insert_sql = SQL(sql.INSERT_CALLS).format(
             columns=SQL(", ").join(SQL(name) for name in _CALL_TYPES),
             arrays=_unnest(_CALL_TYPES.values()),
             add=_bucket_upsert(config, returning=False),  # new calls never empty a bucket
+            more=_more_upserts(config),
         )
-        self._correct_sql = SQL(_CORRECT_CALLS).format(
+        self._correct_sql = SQL(sql.CORRECT_CALLS).format(
             arrays=_unnest(("uuid", *_CORRECTION_TYPES)),
             names=SQL(", ").join(SQL(name) for name in _CORRECTABLE.values()),
             assign=SQL(", ").join(
@@ -92,9 +106,10 @@ class CostView:
                 for name in _CORRECTABLE.values()
             ),
             add=_bucket_upsert(config, returning=True),
+            more=_more_upserts(config),
         )
         window = Literal(f"{config.repeat_window_days * 86400} seconds")
-        self._relink_sql = SQL(_RELINK).format(window=SQL("{}::interval").format(window))
+        self._relink_sql = SQL(sql.RELINK).format(window=SQL("{}::interval").format(window))
 
     def apply(self, cur: Cursor[Any], page: Sequence[LoggedFact]) -> None:
         """Apply ``page`` (log order) inside the runner's transaction."""
@@ -111,17 +126,18 @@ class CostView:
     def _insert(self, cur: Cursor[Any], calls: list[LoggedFact]) -> list[Touch]:
         rows = [self._call_row(item) for item in calls]
         cur.execute(self._insert_sql, [list(column) for column in zip(*rows, strict=True)])
-        return [(row[2], row[7], row[3]) for row in rows]
+        return [(row[2], row[7], row[3]) for row in rows]  # customer, reason, occurred_at
 
     def _call_row(self, item: LoggedFact) -> tuple[Any, ...]:
         fact = item.fact
         assert isinstance(fact, CallRecorded)
+        local = fact.occurred_at.astimezone(self.config.zone)
         return (
             fact.originator_id,
             item.position,
             fact.customer_ref,
             fact.occurred_at,
-            fact.occurred_at.astimezone(self.config.zone).date(),
+            local.date(),
             fact.queue,
             NO_AGENT if fact.agent_id is None else fact.agent_id,
             fact.reason,
@@ -132,6 +148,7 @@ class CostView:
             fact.after_call_work_seconds,
             fact.resolved,
             fact.transferred,
+            *slot_of(local),
         )
 
     def _correct(self, cur: Cursor[Any], corrections: dict[UUID, dict[str, Any]]) -> list[Touch]:
@@ -143,7 +160,19 @@ class CostView:
         arrays += [[corrections[i].get(field) for i in ids] for field in _CORRECTABLE]
         cur.execute(self._correct_sql, arrays)
         _drop_empty_buckets(cur)
+        cur.execute(sql.DROP_EMPTY_SLOTS)
+        cur.execute(sql.DROP_EMPTY_HISTOGRAM_BUCKETS)
         return touched
+
+
+def slot_of(local: datetime) -> tuple[datetime, int]:
+    """(wall-clock start of the 15-minute slot, UTC offset in minutes east) of ``local``,
+    an aware time in the centre's zone. The offset keeps apart the two slots of an hour
+    that a DST change repeats (01:00 at +01:00, then 01:00 at +00:00)."""
+    start = local.replace(minute=local.minute - local.minute % SLOT_MINUTES, second=0)
+    offset = local.utcoffset()
+    assert offset is not None  # aware by construction
+    return start.replace(microsecond=0, tzinfo=None), offset // timedelta(minutes=1)
 
 
 def merge_corrections(page: Iterable[LoggedFact]) -> dict[UUID, dict[str, Any]]:
@@ -198,7 +227,7 @@ def _drop_empty_buckets(cur: Cursor[Any]) -> None:
     empty = [row[:4] for row in cur.fetchall() if row[4] == 0]
     if empty:
         days, queues, agents, reasons = (list(column) for column in zip(*empty, strict=True))
-        cur.execute(_DROP_EMPTY, (days, queues, agents, reasons))
+        cur.execute(sql.DROP_EMPTY, (days, queues, agents, reasons))
 
 
 def _unnest(types: Iterable[str]) -> Composed:
@@ -208,23 +237,38 @@ def _unnest(types: Iterable[str]) -> Composed:
     )
 
 
-def _bucket_upsert(config: ViewConfig, *, returning: bool) -> Composed:
-    """INSERT of signed contributions of rows ``x(sign, cost_calls.*)`` into cost_daily."""
+def _bucket_upsert(
+    config: ViewConfig,
+    *,
+    returning: bool,
+    table: str = "cost_daily",
+    bucket_key: tuple[str, ...] = BUCKET_KEY,
+) -> Composed:
+    """INSERT of signed contributions of rows ``x(sign, cost_calls.*)`` into ``table``
+    (cost_daily or cost_intervals: the same components under another key)."""
     rate = _rate_expression(config)
-    contribution = SQL(_CONTRIBUTION).format(
+    contribution = SQL(sql.CONTRIBUTION).format(
         short=Literal(config.short_abandon_seconds),
         target=Literal(config.service_level_seconds),
         rate=rate,
         fixed=Literal(config.fixed_cost_per_answered_call),
     )
-    key = SQL(", ").join(SQL(name) for name in BUCKET_KEY)
-    return SQL(_UPSERT).format(
+    key = SQL(", ").join(SQL(name) for name in bucket_key)
+    return SQL(sql.UPSERT).format(
+        table=SQL(table),
         key=key,
         components=SQL(", ").join(SQL(name) for name in COMPONENTS),
         contribution=contribution,
         added=SQL(", ").join(SQL("{0} = d.{0} + excluded.{0}").format(SQL(n)) for n in COMPONENTS),
         returning=SQL(" RETURNING {}, offered").format(key) if returning else SQL(""),
     )
+
+
+def _more_upserts(config: ViewConfig) -> Composed:
+    """The staffing-slot and histogram upserts of ``x``, as two more WITH items."""
+    slots = _bucket_upsert(config, returning=False, table="cost_intervals", bucket_key=INTERVAL_KEY)
+    histograms = SQL(sql.HISTOGRAMS).format(bucket=SQL(bucket_sql("m.seconds")))
+    return SQL(", slots AS ({}), histograms AS ({})").format(slots, histograms)
 
 
 def _rate_expression(config: ViewConfig) -> Composable:
@@ -236,87 +280,3 @@ def _rate_expression(config: ViewConfig) -> Composable:
         for queue, rate in sorted(config.cost_per_handled_second.items())
     )
     return SQL("(CASE queue {} ELSE {} END)").format(whens, default)
-
-
-# Signed contribution of each row of x(sign, <cost_calls columns>) to its bucket. Cost
-# is rate x handled + fixed x answered per bucket (queue is part of the bucket key):
-# exact in numeric, and cheaper than per-row numeric arithmetic.
-_CONTRIBUTION = """
-    sum(sign),
-    sum(sign * answered),
-    sum(sign * (1 - answered)),
-    sum(sign * (1 - answered) * (wait_seconds < {short})::int),
-    sum(sign * answered * wait_seconds),
-    sum(sign * answered * talk_seconds),
-    sum(sign * answered * hold_seconds),
-    sum(sign * answered * after_call_work_seconds),
-    sum(sign * answered * handled),
-    sum(sign * answered * (wait_seconds <= {target})::int),
-    sum(sign * answered * transferred::int),
-    sum(sign * answered * resolved::int),
-    sum(sign * answered * handled) * {rate}::numeric + sum(sign * answered) * {fixed}::numeric
-"""
-_UPSERT = """
-INSERT INTO cost_daily AS d ({key}, {components})
-SELECT {key}, {contribution}
-FROM (
-    SELECT x.*, (x.outcome = 'answered')::int AS answered,
-        x.talk_seconds + x.hold_seconds + x.after_call_work_seconds AS handled
-    FROM x
-) AS signed
-GROUP BY {key}
-ON CONFLICT ({key}) DO UPDATE SET {added}{returning}
-"""
-_INSERT_CALLS = """
-WITH new AS (
-    INSERT INTO cost_calls ({columns}) SELECT * FROM {arrays} RETURNING *
-), x AS (SELECT 1 AS sign, new.* FROM new)
-{add}
-"""
-_CORRECT_CALLS = """
-WITH corr (call_id, {names}) AS (SELECT * FROM {arrays}),
-old AS (SELECT c.* FROM cost_calls AS c JOIN corr USING (call_id)),
-new AS (
-    UPDATE cost_calls AS c SET {assign} FROM corr WHERE c.call_id = corr.call_id RETURNING c.*
-),
-x AS (SELECT -1 AS sign, old.* FROM old UNION ALL SELECT 1 AS sign, new.* FROM new)
-{add}
-"""
-_DROP_EMPTY = """
-DELETE FROM cost_daily AS d
-USING unnest(%b::date[], %b::text[], %b::text[], %b::text[]) AS e (day, queue, agent, reason)
-WHERE (d.day, d.queue, d.agent, d.reason) = (e.day, e.queue, e.agent, e.reason)
-    AND d.offered = 0
-"""
-# Repeat links recomputed around what the page touched. A call's links depend on the
-# calls within W of it, so only calls within W of a touched instant can change: those
-# are updated, computed over the calls within 2W (their whole neighbourhood). A repeat
-# is a strictly later call within W (end included); EXCLUDE GROUP leaves out the call
-# itself and calls at the very same instant (neither repeats the other).
-_RELINK = """
-WITH spans AS (
-    SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[])
-        AS k (customer_ref, reason, low, high)
-), linked AS (
-    SELECT c.call_id, c.first_repeat_at AS was_first, c.is_repeat AS was_repeat,
-        c.occurred_at BETWEEN k.low - {window} AND k.high + {window} AS near,
-        CASE WHEN c.outcome = 'answered' THEN min(c.occurred_at) OVER later END AS first_repeat_at,
-        count(*) FILTER (WHERE c.outcome = 'answered') OVER earlier > 0 AS is_repeat
-    FROM spans AS k JOIN cost_calls AS c
-        ON c.customer_ref = k.customer_ref AND c.reason = k.reason
-        AND c.occurred_at BETWEEN k.low - 2 * {window} AND k.high + 2 * {window}
-    WINDOW later AS (
-        PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
-        RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING EXCLUDE GROUP
-    ), earlier AS (
-        PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
-        RANGE BETWEEN {window} PRECEDING AND CURRENT ROW EXCLUDE GROUP
-    )
-), changed AS (
-    SELECT * FROM linked
-    WHERE near AND (was_first IS DISTINCT FROM first_repeat_at OR was_repeat <> is_repeat)
-)
-UPDATE cost_calls AS c SET first_repeat_at = changed.first_repeat_at, is_repeat = changed.is_repeat
-FROM changed
-WHERE c.call_id = changed.call_id
-"""

@@ -1,33 +1,38 @@
 """CRM metrics (METRICS.md, "CRM view") computed at query time from the crm view.
 
-Rates are fractions (0.25 = 25 %); lifts and their intervals are in percentage
-points. A ratio whose denominator is 0 is ``None``; lifts and incremental figures are
-``None`` without a control group (nothing held back) or without deliveries.
+Components are summed per group from ``crm_daily`` (or, when the pressure band is a
+breakdown or a filter, from the per-send rows, which carry it); the figures that are not
+additive (per-customer rates, opt-outs by last touch, uncredited follow-ups) come from
+the per-send rows (``projections.crm.per_send``); the formulas are in
+``projections.crm.formulas``. With ``group_by=pressure_band`` each row also carries the
+cem view's NPS of the replies (same day range) whose customer's pressure at reply time
+was in that band (and segment, if grouped by it): the one definition of the bands.
 
-The fixed cost of a campaign is added once per campaign, allocated pro rata by sent:
-a group gets ``fixed_cost x (its sent of the campaign) / (all sent of the campaign)``.
-Over a campaign's whole date range and no breakdown (or a campaign breakdown) that is
-the full fixed cost; any other breakdown or range gets its share, so groups add up.
-A campaign with nothing sent has no fixed cost in any group (there is no send day).
+The fixed cost of a campaign is shared pro rata by sends: a group gets ``fixed_cost x
+(its sends of the campaign) / (all sends of the campaign)``, so a query over every send
+day gets all of it and groups add up. A campaign with no sends at all carries its whole
+fixed cost on the day it was planned (in a group with no segment and no band).
 
-``query.at`` does not change the CRM metrics: METRICS.md makes only contact pressure
-"now" depend on it here, and responses are credited as they are recorded, inside
-their window. It bounds the days ``contact_pressure`` reports.
+``query.at`` does not change the CRM metrics: responses are credited as they are
+recorded, inside their window. It bounds the days ``contact_pressure`` reports.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Composable, Composed, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
+from projections.cem.bands import PRESSURE_BANDS
+from projections.cem.queries import nps_by_pressure_band
 from projections.config import ViewConfig
+from projections.crm import per_send
+from projections.crm.formulas import CENT, Z95, metrics_from_components
 from projections.query import MetricQuery, filter_clause, group_columns
 
 __all__ = [
@@ -41,9 +46,13 @@ __all__ = [
     "pressure_from_counts",
 ]
 
-COLUMNS = {"campaign": "campaign_id", "channel": "channel", "day": "day", "segment": "segment"}
-CENT = Decimal("0.0001")
-Z95 = 1.96
+COLUMNS = {
+    "campaign": "campaign_id",
+    "channel": "channel",
+    "day": "day",
+    "segment": "segment",
+    "pressure_band": "pressure_band",
+}
 _SUMS = (
     "sent",
     "bounced",
@@ -51,29 +60,52 @@ _SUMS = (
     "responders",
     "converters",
     "revenue",
-    "opt_outs",
     "held_back",
     "control_responders",
     "control_converters",
     "control_revenue",
 )
-
-_METRICS_SQL = """
-WITH per_campaign AS (
-    SELECT {groups_inner} campaign_id AS campaign_key, {sums_inner}
-    FROM crm_daily WHERE day BETWEEN %(date_from)s AND %(date_to)s {filters}
-    GROUP BY {groups_inner} campaign_id
-), campaign_sent AS (
-    SELECT campaign_id, sum(sent) AS total FROM crm_daily
-    WHERE campaign_id IN (SELECT campaign_key FROM per_campaign) GROUP BY campaign_id
-)
-SELECT {groups_outer} {sums_outer},
-    coalesce(sum(CASE WHEN t.total > 0 THEN c.fixed_cost * p.sent / t.total ELSE 0 END), 0)
+_FROM_DAILY = """
+SELECT d.campaign_id, d.channel, d.day, d.segment, NULL::text AS pressure_band,
+    d.sent, d.bounced, d.unit_cost, d.responders, d.converters, d.revenue, d.held_back,
+    d.control_responders, d.control_converters, d.control_revenue,
+    coalesce(c.fixed_cost * d.sent / nullif(t.total, 0), 0) AS fixed_cost
+FROM crm_daily d
+LEFT JOIN totals t ON t.campaign_id = d.campaign_id
+LEFT JOIN crm_campaigns c ON c.campaign_id = d.campaign_id
+WHERE d.day BETWEEN %(date_from)s AND %(date_to)s
+"""
+_FROM_SENDS = """
+SELECT s.campaign_id, s.channel, s.day, s.segment, s.pressure_band,
+    (NOT s.control)::int AS sent, (NOT s.control AND s.bounced)::int AS bounced,
+    CASE WHEN s.control THEN 0 ELSE s.unit_cost END AS unit_cost,
+    (NOT s.control AND NOT s.bounced AND s.responded)::int AS responders,
+    (NOT s.control AND NOT s.bounced AND s.converted)::int AS converters,
+    CASE WHEN NOT s.control AND NOT s.bounced THEN s.revenue ELSE 0 END AS revenue,
+    s.control::int AS held_back, (s.control AND s.responded)::int AS control_responders,
+    (s.control AND s.converted)::int AS control_converters,
+    CASE WHEN s.control THEN s.revenue ELSE 0 END AS control_revenue,
+    CASE WHEN s.control THEN 0 ELSE coalesce(c.fixed_cost / nullif(t.total, 0), 0) END
         AS fixed_cost
-FROM per_campaign p
-LEFT JOIN campaign_sent t ON t.campaign_id = p.campaign_key
-LEFT JOIN crm_campaigns c ON c.campaign_id = p.campaign_key
-{group_by_outer}
+FROM ({sends}) s
+LEFT JOIN totals t ON t.campaign_id = s.campaign_id
+LEFT JOIN crm_campaigns c ON c.campaign_id = s.campaign_id
+"""
+# A campaign never sent carries its whole fixed cost on its planned day.
+_METRICS_SQL = """
+WITH totals AS (
+    SELECT campaign_id, sum(sent) AS total FROM crm_daily GROUP BY campaign_id
+), source AS (
+    {source}
+    UNION ALL
+    SELECT c.campaign_id, c.channel, c.planned_day, NULL::text, NULL::text,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, c.fixed_cost
+    FROM crm_campaigns c LEFT JOIN totals t ON t.campaign_id = c.campaign_id
+    WHERE coalesce(t.total, 0) = 0 AND c.fixed_cost <> 0
+      AND c.planned_day BETWEEN %(date_from)s AND %(date_to)s
+)
+SELECT {groups} {sums}, coalesce(sum(fixed_cost), 0) AS fixed_cost
+FROM source WHERE true {filters} {group_by}
 """
 
 
@@ -82,137 +114,93 @@ def crm_metrics(
 ) -> list[dict[str, Any]]:
     """Every METRICS.md CRM metric per group of ``query.group_by`` over send days."""
     groups = group_columns(query, COLUMNS)
-    statement = _metrics_statement(groups, filter_clause(query, COLUMNS))
-    params = {"date_from": query.date_from, "date_to": query.date_to}
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(statement, params).fetchall()
+    with_band = "pressure_band" in (*query.group_by, *query.filters)
+    parts = _parts(groups, filter_clause(query, COLUMNS), with_band)
+    values = {"date_from": query.date_from, "date_to": query.date_to}
+    found = _components(conn, parts, values, with_band)
+    keys = [COLUMNS[name] for name in query.group_by]
+    _merge(found, per_send.customers_and_opt_outs(conn, parts, values), keys, per_send.FIGURES)
+    _merge(found, per_send.uncredited(conn, parts, values), keys, per_send.UNCREDITED)
     names = {COLUMNS[name]: name for name in query.group_by}
-    return [metrics_from_components(row, names) for row in rows]
+    rows = [metrics_from_components(row, names) for row in found]
+    if "pressure_band" in query.group_by:
+        _add_nps(rows, _nps_by_band(conn, query, config, rows))
+    return rows
 
 
-def _metrics_statement(groups: list[Composable], filters: Composable) -> Composed:
-    inner = SQL("").join(SQL("{}, ").format(g) for g in groups)
-    outer_cols = [SQL("p.{}").format(g) for g in groups]
-    outer = SQL("").join(
-        SQL("{} AS {}, ").format(o, g) for o, g in zip(outer_cols, groups, strict=True)
-    )
-    order = SQL("GROUP BY {} ORDER BY {}").format(
-        SQL(", ").join(outer_cols), SQL(", ").join(outer_cols)
-    )
-    return SQL(_METRICS_SQL).format(
-        groups_inner=inner,
-        sums_inner=SQL(", ").join(SQL("sum({0}) AS {0}").format(Identifier(s)) for s in _SUMS),
-        filters=filters,
-        groups_outer=outer,
-        sums_outer=SQL(", ").join(
-            SQL("coalesce(sum(p.{0}), 0) AS {0}").format(Identifier(s)) for s in _SUMS
-        ),
-        group_by_outer=order if groups else SQL(""),
-    )
-
-
-def _ratio(numerator: float | Decimal | int, denominator: float | Decimal | int) -> float | None:
-    return None if not denominator else float(numerator) / float(denominator)
-
-
-def metrics_from_components(row: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """The METRICS.md metrics of one group from its summed components (``crm_daily``
-    columns plus the allocated ``fixed_cost``); ``names`` maps group columns to keys."""
-    out: dict[str, Any] = {names[column]: row[column] for column in names}
-    out |= _volume(row)
-    out |= _money(row, out)
-    out |= _control(row, out)
-    return out
-
-
-def _volume(row: Mapping[str, Any]) -> dict[str, Any]:
-    delivered = int(row["sent"]) - int(row["bounced"])
-    responses, conversions = int(row["responders"]), int(row["converters"])
+def _parts(groups: list[Composable], filters: Composable, with_band: bool) -> dict[str, Any]:
+    """The SQL pieces shared by the statements of one query."""
+    listed = SQL(", ").join(groups)
     return {
-        "sent": int(row["sent"]),
-        "delivered": delivered,
-        "bounced": int(row["bounced"]),
-        "responses": responses,
-        "response_rate": _ratio(responses, delivered),
-        "conversions": conversions,
-        "conversion_rate": _ratio(conversions, delivered),
-        "conversions_per_response": _ratio(conversions, responses),
-        "opt_outs": int(row["opt_outs"]),
-        "opt_out_rate": _ratio(int(row["opt_outs"]), delivered),
+        "sends": per_send.sends_source(with_band),
+        "groups": SQL("").join(SQL("{}, ").format(g) for g in groups),
+        "filters": filters,
+        "group_by": SQL("GROUP BY {0} ORDER BY {0}").format(listed) if groups else SQL(""),
     }
 
 
-def _money(row: Mapping[str, Any], out: Mapping[str, Any]) -> dict[str, Any]:
-    unit_cost = Decimal(row["unit_cost"]).quantize(CENT)
-    fixed_cost = Decimal(row["fixed_cost"]).quantize(CENT)
-    cost = unit_cost + fixed_cost
-    revenue = Decimal(row["revenue"]).quantize(CENT)
-    return {
-        "unit_cost": unit_cost,
-        "fixed_cost": fixed_cost,
-        "cost": cost,
-        "cost_per_response": _ratio(cost, out["responses"]),
-        "cost_per_acquisition": _ratio(cost, out["conversions"]),
-        "revenue": revenue,
-        "roi": _ratio(revenue - cost, cost),
-    }
+def _components(
+    conn: Connection[Any], parts: dict[str, Any], values: dict[str, Any], with_band: bool
+) -> list[dict[str, Any]]:
+    source = SQL(_FROM_SENDS).format(sends=parts["sends"]) if with_band else SQL(_FROM_DAILY)
+    sums = SQL(", ").join(SQL("coalesce(sum({0}), 0) AS {0}").format(Identifier(s)) for s in _SUMS)
+    statement = SQL(_METRICS_SQL).format(
+        source=source, sums=sums, groups=parts["groups"], filters=parts["filters"],
+        group_by=parts["group_by"],
+    )  # fmt: skip
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(statement, per_send.params(values)).fetchall()
 
 
-def _control(row: Mapping[str, Any], out: Mapping[str, Any]) -> dict[str, Any]:
-    held_back, delivered = int(row["held_back"]), int(out["delivered"])
-    control_revenue = Decimal(row["control_revenue"]).quantize(CENT)
-    result: dict[str, Any] = {
-        "control_held_back": held_back,
-        "control_responses": int(row["control_responders"]),
-        "control_response_rate": _ratio(int(row["control_responders"]), held_back),
-        "control_conversions": int(row["control_converters"]),
-        "control_conversion_rate": _ratio(int(row["control_converters"]), held_back),
-        "control_revenue": control_revenue,
-    }
-    result |= _lift(
-        "response", out["response_rate"], result["control_response_rate"], delivered, held_back
-    )
-    result |= _lift(
-        "conversion",
-        out["conversion_rate"],
-        result["control_conversion_rate"],
-        delivered,
-        held_back,
-    )
-    result |= _incremental(out, control_revenue, held_back)
-    return result
+def _key(row: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(row[name] for name in names)
 
 
-def _lift(name: str, p1: float | None, p2: float | None, n1: int, n2: int) -> dict[str, Any]:
-    """Lift in percentage points with its 95 % interval (METRICS.md "lift")."""
-    if p1 is None or p2 is None:
-        return {f"{name}_lift_pp": None, f"{name}_lift_margin_pp": None, f"{name}_lift_ci_pp": None}
-    lift = 100 * (p1 - p2)
-    margin = 100 * Z95 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    return {
-        f"{name}_lift_pp": lift,
-        f"{name}_lift_margin_pp": margin,
-        f"{name}_lift_ci_pp": (lift - margin, lift + margin),
-    }
+def _merge(
+    rows: list[dict[str, Any]],
+    extra: list[dict[str, Any]],
+    names: list[str],
+    figures: Sequence[str],
+) -> None:
+    """Add each group's per-send ``figures`` to its components (0 where it has none)."""
+    found = {_key(row, names): row for row in extra}
+    for row in rows:
+        other = found.get(_key(row, names), {})
+        row.update({figure: other.get(figure, 0) for figure in figures})
 
 
-def _incremental(
-    out: Mapping[str, Any], control_revenue: Decimal, held_back: int
-) -> dict[str, Any]:
-    """(revenue / delivered - control revenue / held back) x delivered; its ROI on cost."""
-    delivered = int(out["delivered"])
-    if not delivered or not held_back:
-        return {"incremental_revenue": None, "incremental_roi": None}
-    per_mailed = out["revenue"] / delivered
-    per_control = control_revenue / held_back
-    incremental = ((per_mailed - per_control) * delivered).quantize(CENT)
-    return {
-        "incremental_revenue": incremental,
-        "incremental_roi": _ratio(incremental - out["cost"], out["cost"]),
-    }
+def _nps_by_band(
+    conn: Connection[Any], query: MetricQuery, config: ViewConfig, rows: list[dict[str, Any]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The cem view's NPS per pressure band (``nps_by_pressure_band``, its one definition),
+    same range and ``at``, once per segment of ``rows`` when grouped by segment."""
+    filters = {k: v for k, v in query.filters.items() if k in ("pressure_band", "segment")}
+    if "segment" not in query.group_by:
+        found = nps_by_pressure_band(conn, replace(query, filters=filters), config)
+        return {(row["pressure_band"],): row for row in found}
+    nps: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for segment in sorted({row["segment"] for row in rows if row["segment"] is not None}):
+        per = replace(query, filters=filters | {"segment": segment})
+        for row in nps_by_pressure_band(conn, per, config):
+            nps[row["pressure_band"], segment] = row
+    return nps
 
 
-PRESSURE_BANDS = ("0", "1", "2", "3-4", "5+")
+def _add_nps(rows: list[dict[str, Any]], nps: Mapping[tuple[Any, ...], Mapping[str, Any]]) -> None:
+    """NPS columns beside each band's rates (none for a row without a band)."""
+    for row in rows:
+        key = (
+            (row["pressure_band"], row["segment"]) if "segment" in row else (row["pressure_band"],)
+        )
+        found = nps.get(key, {})
+        row["nps"] = found.get("nps")
+        row["nps_margin"] = found.get("nps_margin")
+        row["nps_replies"] = found.get("n", 0)
+        row["nps_too_few"] = found.get("too_few", True)
+
+
+# Counts of exactly 1..4 mailshots, then 5 or more (METRICS.md: bands 3 and 4 apart).
+_EXACT = (1, 2, 3, 4)
 
 # Running sums over the difference array (and over first days, for the population),
 # from the earliest day with data up to date_to; days before date_from are dropped.
@@ -221,7 +209,8 @@ WITH deltas AS (
     SELECT day,
         sum(delta) FILTER (WHERE mailshots = 1) AS band_1,
         sum(delta) FILTER (WHERE mailshots = 2) AS band_2,
-        sum(delta) FILTER (WHERE mailshots BETWEEN 3 AND 4) AS band_3_4,
+        sum(delta) FILTER (WHERE mailshots = 3) AS band_3,
+        sum(delta) FILTER (WHERE mailshots = 4) AS band_4,
         sum(delta) FILTER (WHERE mailshots >= 5) AS band_5,
         sum(delta) FILTER (WHERE mailshots > %(cap)s) AS over_cap
     FROM crm_pressure_changes WHERE day <= %(date_to)s GROUP BY day
@@ -237,7 +226,8 @@ WITH deltas AS (
         sum(coalesce(k.n, 0)) OVER w AS customers,
         sum(coalesce(x.band_1, 0)) OVER w AS band_1,
         sum(coalesce(x.band_2, 0)) OVER w AS band_2,
-        sum(coalesce(x.band_3_4, 0)) OVER w AS band_3_4,
+        sum(coalesce(x.band_3, 0)) OVER w AS band_3,
+        sum(coalesce(x.band_4, 0)) OVER w AS band_4,
         sum(coalesce(x.band_5, 0)) OVER w AS band_5,
         sum(coalesce(x.over_cap, 0)) OVER w AS over_cap
     FROM days d LEFT JOIN deltas x ON x.day = d.day LEFT JOIN known k ON k.day = d.day
@@ -273,7 +263,7 @@ def _today(at: datetime | None, config: ViewConfig) -> date:
 def pressure_from_counts(row: Mapping[str, Any], cap: int) -> dict[str, Any]:
     """One day of contact pressure from the population and the banded histogram."""
     customers = int(row["customers"])
-    mailed = [int(row[k]) for k in ("band_1", "band_2", "band_3_4", "band_5")]
+    mailed = [int(row[f"band_{n}"]) for n in (*_EXACT, 5)]
     counts = [customers - sum(mailed), *mailed]
     return {
         "day": row["day"],
@@ -281,5 +271,5 @@ def pressure_from_counts(row: Mapping[str, Any], cap: int) -> dict[str, Any]:
         "distribution": dict(zip(PRESSURE_BANDS, counts, strict=True)),
         "cap": cap,
         "over_cap": int(row["over_cap"]),
-        "over_cap_share": _ratio(int(row["over_cap"]), customers),
+        "over_cap_share": None if not customers else int(row["over_cap"]) / customers,
     }

@@ -14,10 +14,10 @@ __all__ = [
     "CAMPAIGNS",
     "CONTACT_DAYS",
     "EMPTY_BUCKETS",
+    "FOLLOW_UPS",
     "KNOWN",
     "OPENED",
     "OPENINGS",
-    "OPTED_OUT",
     "PRESSURE",
     "REGISTERED",
     "REVENUE",
@@ -48,8 +48,8 @@ def add_to_daily(columns: Sequence[str], select: str) -> str:
 
 CAMPAIGNS = """
 INSERT INTO crm_campaigns
-    (campaign_id, name, channel, fixed_cost, attribution_window_days, planned_at)
-SELECT campaign_id, name, channel, amount, window_days, occurred_at
+    (campaign_id, name, channel, fixed_cost, attribution_window_days, planned_at, planned_day)
+SELECT campaign_id, name, channel, amount, window_days, occurred_at, day
 FROM crm_page WHERE kind = 'CampaignPlanned'
 ON CONFLICT (campaign_id) DO NOTHING
 """
@@ -66,10 +66,8 @@ ON CONFLICT (customer_ref) DO UPDATE SET
 
 # The segment is the one registered *earlier in the log* than the send: comparing
 # positions keeps the result independent of where the page boundaries fall.
-# A send is flagged as opted out right away if a withdrawal already in the view (this
-# page's included: WITHDRAWN runs first) falls inside its window.
 OPENED = add_to_daily(
-    ("sent", "unit_cost", "held_back", "opt_outs"),
+    ("sent", "unit_cost", "held_back"),
     """
 WITH new AS (
     SELECT p.mailshot_id, p.customer_ref, p.campaign_id, p.channel,
@@ -79,25 +77,21 @@ WITH new AS (
         p.day,
         CASE WHEN k.registered_position < p.position
             THEN coalesce(k.segment, 'unknown') ELSE 'unknown' END AS segment,
-        coalesce(c.channel, p.channel) AS opt_out_channel, coalesce(p.amount, 0) AS unit_cost
+        coalesce(c.channel, p.channel) AS opt_out_channel, coalesce(p.amount, 0) AS unit_cost,
+        p.position
     FROM crm_page p
     LEFT JOIN crm_campaigns c ON c.campaign_id = p.campaign_id
     LEFT JOIN crm_customers k ON k.customer_ref = p.customer_ref
     WHERE p.kind IN ('MailshotSent', 'MailshotHeldBack')
 ), opened AS (
     INSERT INTO crm_mailshots (mailshot_id, customer_ref, campaign_id, channel, control,
-        sent_at, window_end, day, segment, opt_out_channel, unit_cost, opted_out)
-    SELECT n.*, NOT n.control AND EXISTS (
-        SELECT 1 FROM crm_opt_outs o
-        WHERE o.customer_ref = n.customer_ref AND o.channel = n.opt_out_channel
-          AND o.occurred_at BETWEEN n.sent_at AND n.window_end)
-    FROM new n
+        sent_at, window_end, day, segment, opt_out_channel, unit_cost, position)
+    SELECT * FROM new
     ON CONFLICT (mailshot_id) DO NOTHING
-    RETURNING campaign_id, channel, day, segment, control, unit_cost, opted_out
+    RETURNING campaign_id, channel, day, segment, control, unit_cost
 )
 SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT control),
-    coalesce(sum(unit_cost) FILTER (WHERE NOT control), 0), count(*) FILTER (WHERE control),
-    count(*) FILTER (WHERE opted_out)
+    coalesce(sum(unit_cost) FILTER (WHERE NOT control), 0), count(*) FILTER (WHERE control)
 FROM opened GROUP BY campaign_id, channel, day, segment
 """,
 )
@@ -117,24 +111,17 @@ FROM crm_page WHERE kind = 'MarketingConsentChanged' AND NOT granted
 ON CONFLICT (position) DO NOTHING
 """
 
-# Sends already in the view whose window holds a withdrawal of this page (sends of this
-# page were flagged by OPENED); "NOT opted_out" counts a send once whatever came last.
-OPTED_OUT = add_to_daily(
-    ("opt_outs",),
-    """
-WITH flagged AS (
-    UPDATE crm_mailshots m SET opted_out = true
-    FROM crm_page p
-    WHERE p.kind = 'MarketingConsentChanged' AND NOT p.granted
-      AND m.customer_ref = p.customer_ref AND m.opt_out_channel = p.channel
-      AND p.occurred_at BETWEEN m.sent_at AND m.window_end
-      AND NOT m.opted_out AND NOT m.control
-    RETURNING m.campaign_id, m.channel, m.day, m.segment, m.bounced
-)
-SELECT campaign_id, channel, day, segment, count(*) FILTER (WHERE NOT bounced)
-FROM flagged GROUP BY campaign_id, channel, day, segment
-""",
-)
+# Every response and conversion is kept, credited or not: those outside the window or of
+# a bounced send are reported as uncredited (METRICS.md, "crediting"), found at query time
+# because a bounce may come after them.
+FOLLOW_UPS = """
+INSERT INTO crm_follow_ups (position, mailshot_id, kind, occurred_at, value)
+SELECT position, mailshot_id,
+    CASE kind WHEN 'MailshotResponded' THEN 'response' ELSE 'conversion' END,
+    occurred_at, coalesce(amount, 0)
+FROM crm_page WHERE kind IN ('MailshotResponded', 'MailshotConverted')
+ON CONFLICT (position) DO NOTHING
+"""
 
 
 def flag_once(kind: str, flag: str, mailed: str, control: str) -> str:
@@ -158,9 +145,10 @@ FROM hit GROUP BY campaign_id, channel, day, segment
 
 # A bounce is not windowed: it is counted once per sent mailshot, whenever it came.
 # A bounced mailshot never reached its recipient, so what was credited to it so far
-# (response, conversion, revenue, opt-out) is taken back: rates are over delivered.
+# (response, conversion, revenue) is taken back: rates are over delivered. (Opt-outs are
+# credited at query time to the latest *delivered* send, so a bounce moves them too.)
 BOUNCED = add_to_daily(
-    ("bounced", "responders", "converters", "revenue", "opt_outs"),
+    ("bounced", "responders", "converters", "revenue"),
     """
 WITH hit AS (
     UPDATE crm_mailshots m SET bounced = true
@@ -168,11 +156,10 @@ WITH hit AS (
     WHERE p.kind = 'MailshotBounced' AND p.mailshot_id = m.mailshot_id
       AND NOT m.bounced AND NOT m.control
     RETURNING m.campaign_id, m.channel, m.day, m.segment, m.responded, m.converted,
-        m.revenue, m.opted_out
+        m.revenue
 )
 SELECT campaign_id, channel, day, segment, count(*),
-    -count(*) FILTER (WHERE responded), -count(*) FILTER (WHERE converted), -sum(revenue),
-    -count(*) FILTER (WHERE opted_out)
+    -count(*) FILTER (WHERE responded), -count(*) FILTER (WHERE converted), -sum(revenue)
 FROM hit GROUP BY campaign_id, channel, day, segment
 """,
 )
@@ -261,16 +248,15 @@ DELETE FROM crm_pressure_changes WHERE delta = 0 AND day BETWEEN
 """
 
 _SENT = frozenset({"MailshotSent"})
-# In this order: campaigns, registrations and withdrawals before the sends that look
-# them up (OPTED_OUT before OPENED, so that it sees only sends of earlier pages),
-# sends before the follow-ups of the same page, old pressure read before it is added to.
+# In this order: campaigns and registrations before the sends that look them up, sends
+# before the follow-ups of the same page, old pressure read before it is added to.
 STEPS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"CampaignPlanned"}), CAMPAIGNS),
     (frozenset({"CustomerRegistered"}), REGISTERED),
     (frozenset({"MarketingConsentChanged"}), WITHDRAWN),
-    (frozenset({"MarketingConsentChanged"}), OPTED_OUT),
     (OPENINGS, OPENED),
     (OPENINGS, KNOWN),
+    (frozenset({"MailshotResponded", "MailshotConverted"}), FOLLOW_UPS),
     (frozenset({"MailshotBounced"}), BOUNCED),
     (
         frozenset({"MailshotResponded"}),

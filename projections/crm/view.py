@@ -14,13 +14,14 @@ Rules (documented for analysts in the crm section of projections/README.md):
   the campaign's attribution window`` (the end is included). The ledger only accepts
   them after their mailshot is in the log, so crediting is never retroactive.
   Responders and converters are counted once per mailshot (one recipient of one send).
-  A bounced mailshot never reached its recipient: its responses, conversions, revenue
-  and opt-out are not credited (taken back if the bounce comes later), so that every
-  numerator is among the delivered, the denominator of the rates.
-- An opt-out is a consent withdrawal for the campaign's channel inside a send's window.
-  Either fact may be logged first, so the rule is applied when the later one arrives;
-  each send is flagged at most once, and a withdrawal counts for every send (of every
-  campaign) whose window holds it.
+  A bounced mailshot never reached its recipient: its responses, conversions and
+  revenue are not credited (taken back if the bounce comes later), so that every
+  numerator is among the delivered, the denominator of the rates. Every response and
+  conversion is also kept in ``crm_follow_ups``: those not credited (outside the window,
+  of a bounced send) are reported as uncredited, by reason, at query time.
+- Consent withdrawals are kept in ``crm_opt_outs``; each is credited at query time to
+  the latest delivered send before it (last touch, see ``projections.crm.per_send``),
+  because a later bounce or a send logged late may change which send that is.
 - Contact pressure: mailshots *sent* to a customer on days ``D-29 .. D``; the view keeps
   the histogram of customers per exact count (count >= 1) as changes per day (a
   difference array, ``crm_pressure_changes``; the SQL view ``crm_pressure`` sums it up).
@@ -99,6 +100,7 @@ class CrmView:
         "crm_customers",
         "crm_mailshots",
         "crm_opt_outs",
+        "crm_follow_ups",
         "crm_daily",
         "crm_contact_days",
         "crm_pressure_changes",

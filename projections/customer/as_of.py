@@ -7,7 +7,9 @@ applied by the customer view's own ``apply`` to temporary copies of its tables
 (``pg_temp`` put first on ``search_path``, so the view's SQL and the query code run
 unchanged on them), the profile is read with the same query code, and the
 transaction is rolled back: nothing is written. Personal fields are opened with the
-keys as they are now, so a customer erased since reads as erased.
+keys as they are now, so a customer erased since reads as erased. The plans of the
+campaigns the customer was mailed in are applied too (names and purposes, which rank
+"why they may be calling"), so the past profile is read by the same code as the live one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
+from domain import facts as f
+from domain.ids import campaign_stream_id
 from domain.ledger import Ledger
 from domain.ports import KeyVault, StoredRecord
 from domain.reading import LoggedFact
@@ -37,6 +41,7 @@ __all__ = [
     "PAGE_SIZE",
     "AsOf",
     "Point",
+    "campaign_facts",
     "customer_as_of",
     "customer_facts",
     "events_table",
@@ -117,6 +122,7 @@ def customer_as_of(
             facts = [item for item in facts if item.recorded_at <= as_of.time]
         if point is None or not facts:
             return None
+        facts = _in_log_order([*campaign_facts(cur, ledger, facts, point.position), *facts])
         view = CustomerView(config)
         _scratch_copies(cur, (*view.tables, TRACKING))
         for start in range(0, len(facts), PAGE_SIZE):
@@ -175,6 +181,32 @@ def customer_facts(cur: Cursor[Any], ledger: Ledger, ref: str, until: int) -> li
     )
     facts = [_decode(ledger, row) for row in cur.fetchall()]
     return [item for item in facts if item.customer_ref == ref]
+
+
+def campaign_facts(
+    cur: Cursor[Any], ledger: Ledger, facts: Sequence[LoggedFact], until: int
+) -> list[LoggedFact]:
+    """The plans (up to position ``until``) of the campaigns ``facts``' mailshots name, so
+    the replayed view knows their names and purposes as it did then (by stream: indexed)."""
+    ids = sorted({i.fact.campaign_id for i in facts if isinstance(i.fact, f.MailshotFact)})
+    if not ids:
+        return []
+    cur.execute(
+        SQL(
+            "SELECT {} FROM {} WHERE originator_id = ANY(%s) AND originator_version = 1 "
+            "AND notification_id <= %s"
+        ).format(SQL(_COLUMNS), Identifier(events_table(ledger))),
+        ([campaign_stream_id(i) for i in ids], until),
+    )
+    return [_decode(ledger, row) for row in cur.fetchall()]
+
+
+def _in_log_order(facts: Sequence[LoggedFact]) -> list[LoggedFact]:
+    return sorted(facts, key=_position)
+
+
+def _position(item: LoggedFact) -> int:
+    return item.position
 
 
 def _decode(ledger: Ledger, row: Sequence[Any]) -> LoggedFact:

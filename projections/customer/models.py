@@ -10,8 +10,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from domain.commands import Purpose
+
 __all__ = [
     "CallDetails",
+    "CallingBecause",
     "CallingReason",
     "ChannelCounts",
     "Consent",
@@ -45,7 +48,8 @@ class _Model(BaseModel):
 
 
 class CallDetails(_Model):
-    """An inbound call as last corrected."""
+    """An inbound call as last corrected; ``notes`` is personal (decrypted, withheld or
+    erased: None unless the reader may see it and the customer's key still exists)."""
 
     queue: str
     agent_id: str | None
@@ -59,12 +63,15 @@ class CallDetails(_Model):
     resolved: bool
     transferred: bool
     corrections: int
+    notes: str | None = None
 
 
 class MailshotDetails(_Model):
     """A mailshot sent to the customer, with what followed it."""
 
     campaign_id: str
+    campaign_name: str | None = None  # None: the campaign is not (yet) in the view
+    campaign_purpose: Purpose | None = None
     unit_cost: Decimal
     delivered_at: datetime | None
     bounced_at: datetime | None
@@ -114,7 +121,8 @@ def interaction(
     kind = row["kind"]
     details: dict[str, Any] = {}
     if kind == "call":
-        details["call"] = CallDetails.model_validate(row)
+        call = row | {"notes": open_personal(row.get("notes"))}
+        details["call"] = CallDetails.model_validate(call)
     elif kind == "mailshot":
         details["mailshot"] = MailshotDetails.model_validate(row)
     else:
@@ -164,7 +172,8 @@ class NpsReading(_Model):
 class DetractorReply(_Model):
     """A detractor reply with no outbound mailshot or answered call after it in the loop.
 
-    ``open``: still inside its closed-loop window at ``at``; ``expired``: the window passed.
+    ``open``: ``at`` is before ``follow_up_due``; ``expired``: the window closed (from its
+    end instant on, METRICS.md) without a follow-up.
     """
 
     position: int
@@ -174,11 +183,16 @@ class DetractorReply(_Model):
     state: Literal["open", "expired"]
 
 
-class CallingReason(_Model):
-    """Why the customer may be calling: a recent mailshot or an unresolved call."""
+CallingBecause = Literal["recent_outbound", "unresolved_call", "open_detractor", "repeat_contact"]
 
-    because: Literal["recent_outbound", "unresolved_call"]
-    interaction: Interaction
+
+class CallingReason(_Model):
+    """Why the customer may be calling (``projections.customer.why``): the kind of reason,
+    a plain sentence an agent can act on, and the timeline item it is about."""
+
+    because: CallingBecause
+    sentence: str
+    interaction: Interaction | None
 
 
 class CustomerProfile(_Model):
@@ -200,7 +214,8 @@ class CustomerProfile(_Model):
     last_contact: datetime | None
     recent_interactions: list[Interaction]
     latest_nps: NpsReading | None
-    unfollowed_detractors: list[DetractorReply]
+    open_detractors: list[DetractorReply]
+    expired_detractors: list[DetractorReply]
     calls_in_repeat_window: int
     repeat_window_days: int
     repeat_contact: bool
@@ -213,8 +228,9 @@ class CustomerProfile(_Model):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def open_detractor(self) -> bool:
-        """A detractor reply is still waiting for (or missed) its follow-up."""
-        return bool(self.unfollowed_detractors)
+        """A detractor reply is still waiting for its follow-up, inside its window
+        (expired ones, whose window closed without one, are ``expired_detractors``)."""
+        return bool(self.open_detractors)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

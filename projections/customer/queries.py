@@ -18,18 +18,15 @@ from psycopg import Connection
 from domain.ports import KeyVault
 from projections.config import ViewConfig
 from projections.customer.models import (
-    CallingReason,
     ChannelCounts,
     Consent,
     CustomerProfile,
     DetractorReply,
     NpsReading,
-    interaction,
     nps_category,
 )
 from projections.customer.timeline import (
     LAST_INTERACTIONS,
-    ORDER_NEWEST,
     Opener,
     UnknownCursor,
     all_rows,
@@ -37,12 +34,11 @@ from projections.customer.timeline import (
     page_of,
     timeline,
 )
+from projections.customer.why import calling_reasons
 from projections.tracking import view_position
 
 __all__ = ["UnknownCursor", "customer_profile", "is_known", "timeline"]
-RECENT_OUTBOUND = timedelta(days=14)
 PRESSURE_WINDOW = timedelta(days=30)
-MAX_CALLING_REASONS = 20
 CHANNELS = ("phone", "post", "email", "sms", "survey")
 
 
@@ -65,6 +61,8 @@ def customer_profile(
     details = {k: opener.open(v) for k, v in _latest_details(conn, ref).items()}
     figures = _figures(conn, ref, at, config)
     recent = page_of(conn, opener, ref, cursor=None, direction="before", limit=LAST_INTERACTIONS)
+    detractors = _unfollowed_detractors(conn, ref, at, config)
+    open_ones = [d for d in detractors if d.state == "open"]
     return CustomerProfile(
         customer_ref=ref,
         at=at,
@@ -79,7 +77,8 @@ def customer_profile(
         last_contact=figures["last_contact"],
         recent_interactions=recent,
         latest_nps=_latest_nps(conn, ref),
-        unfollowed_detractors=_unfollowed_detractors(conn, ref, at, config),
+        open_detractors=open_ones,
+        expired_detractors=[d for d in detractors if d.state == "expired"],
         calls_in_repeat_window=figures["calls_recent"],
         repeat_window_days=config.repeat_window_days,
         repeat_contact=_repeat_contact(conn, ref, at, config),
@@ -87,7 +86,9 @@ def customer_profile(
         pressure_cap=config.pressure_cap,
         lifetime_handled_seconds=figures["handled_seconds"],
         lifetime_handled_cost=_handled_cost(conn, ref, config),
-        why_calling=_why_calling(conn, opener, ref, at),
+        why_calling=calling_reasons(
+            conn, opener, ref, at, config, open_detractors=[d.position for d in open_ones]
+        ),
         personal_data=opener.state,
     )
 
@@ -203,7 +204,12 @@ ORDER BY s.occurred_at DESC, s.position DESC
 def _unfollowed_detractors(
     conn: Connection[Any], ref: str, at: datetime, config: ViewConfig
 ) -> list[DetractorReply]:
-    """Detractor replies not (yet) followed by a mailshot or an answered call in the loop."""
+    """Detractor replies not (yet) followed by a mailshot or an answered call in the loop.
+
+    METRICS.md: a follow-up must come strictly after the reply and within the window (its
+    end included); the window is closed from its end instant on, so a reply is ``open``
+    while ``at`` is before ``follow_up_due`` and ``expired`` from that instant on.
+    """
     loop = timedelta(hours=config.closed_loop_hours)
     rows = all_rows(conn, _UNFOLLOWED, {"ref": ref, "at": at, "loop": loop})
     return [
@@ -212,7 +218,7 @@ def _unfollowed_detractors(
             occurred_at=r["occurred_at"],
             nps=r["nps"],
             follow_up_due=r["occurred_at"] + loop,
-            state="open" if at <= r["occurred_at"] + loop else "expired",
+            state="open" if at < r["occurred_at"] + loop else "expired",
         )
         for r in rows
     ]
@@ -236,26 +242,3 @@ def _repeat_contact(conn: Connection[Any], ref: str, at: datetime, config: ViewC
     params = {"ref": ref, "at": at, "w": timedelta(days=config.repeat_window_days)}
     row = one(conn, _REPEAT, params)
     return row is not None and bool(row["repeat"])
-
-
-_WHY = f"""
-SELECT t.* FROM customer_timeline t
-WHERE t.customer_ref = %(ref)s AND t.occurred_at <= %(at)s
-  AND ((t.kind = 'mailshot' AND t.occurred_at >= %(at)s - %(recent)s)
-       OR (t.kind = 'call' AND NOT t.resolved))
-{ORDER_NEWEST} LIMIT %(limit)s
-"""
-
-
-def _why_calling(
-    conn: Connection[Any], opener: Opener, ref: str, at: datetime
-) -> list[CallingReason]:
-    """Mailshots sent in the last 14 days and unresolved calls, newest first."""
-    params = {"ref": ref, "at": at, "recent": RECENT_OUTBOUND, "limit": MAX_CALLING_REASONS}
-    return [
-        CallingReason(
-            because="recent_outbound" if row["kind"] == "mailshot" else "unresolved_call",
-            interaction=interaction(row, opener.open),
-        )
-        for row in all_rows(conn, _WHY, params)
-    ]

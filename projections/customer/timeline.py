@@ -17,6 +17,7 @@ from projections.customer.models import Interaction, PersonalState, TimelinePage
 __all__ = [
     "LAST_INTERACTIONS",
     "ORDER_NEWEST",
+    "ROWS",
     "Opener",
     "UnknownCursor",
     "all_rows",
@@ -27,6 +28,10 @@ __all__ = [
 
 LAST_INTERACTIONS = 50
 ORDER_NEWEST = "ORDER BY t.occurred_at DESC, t.position DESC"
+ROWS = (  # timeline rows (``t``) as ``interaction`` reads them: mailshots with their campaign
+    "SELECT t.*, k.name AS campaign_name, k.purpose AS campaign_purpose "
+    "FROM customer_timeline t LEFT JOIN customer_campaigns k ON k.campaign_id = t.campaign_id"
+)
 
 
 class UnknownCursor(ValueError):
@@ -111,8 +116,7 @@ def page_of(
     order = ORDER_NEWEST if direction == "before" else "ORDER BY t.occurred_at, t.position"
     rows = all_rows(
         conn,
-        "SELECT t.* FROM customer_timeline t WHERE t.customer_ref = %(ref)s "
-        f"{keyset} {order} LIMIT %(limit)s",
+        f"{ROWS} WHERE t.customer_ref = %(ref)s {keyset} {order} LIMIT %(limit)s",
         {"ref": ref, "cursor": cursor, "limit": limit},
     )
     items = [interaction(row, opener.open) for row in rows]

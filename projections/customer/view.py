@@ -52,6 +52,7 @@ TIMELINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("after_call_work_seconds", "integer"),
     ("resolved", "boolean"),
     ("transferred", "boolean"),
+    ("notes", "text"),
     ("campaign_id", "text"),
     ("unit_cost", "numeric"),
     ("survey_kind", "text"),
@@ -73,6 +74,7 @@ CALL_FIELDS = (
     "after_call_work_seconds",
     "resolved",
     "transferred",
+    "notes",  # ciphertext under the customer's key, as in the log
 )
 FOLLOW_UPS = ("MailshotDelivered", "MailshotBounced", "MailshotResponded", "MailshotConverted")
 SURVEY_FIELDS = ("survey_kind", "nps", "csat", "effort", "comment", "about_kind", "about_id")
@@ -88,6 +90,7 @@ class CustomerView:
         "customer_consent",
         "customer_timeline",
         "customer_search",
+        "customer_campaigns",
     )
 
     def __init__(self, config: ViewConfig | None = None, indexer: Indexer | None = None) -> None:
@@ -107,6 +110,7 @@ class CustomerView:
         _details(cur, kinds["CustomerRegistered"] + kinds["ContactDetailsChanged"])
         _consent(cur, kinds["MarketingConsentChanged"])
         _erase(cur, kinds["CustomerErased"])
+        _campaigns(cur, kinds["CampaignPlanned"])
         details = kinds["CustomerRegistered"] + kinds["ContactDetailsChanged"]
         reindex(cur, [str(item.customer_ref) for item in details], self.indexer)
         forget(cur, [str(item.customer_ref) for item in kinds["CustomerErased"]])
@@ -218,6 +222,22 @@ def _erase(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
             "WHERE p.customer_ref = u.ref",
             arrays(((i.customer_ref, i.fact.occurred_at) for i in items), 2),
         )
+
+
+def _campaigns(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
+    """Each campaign's name and purpose (the ledger plans a campaign once: first wins)."""
+    if items:
+        cur.execute(
+            "INSERT INTO customer_campaigns (campaign_id, name, channel, purpose, position) "
+            "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::bigint[]) "
+            "ON CONFLICT (campaign_id) DO NOTHING",
+            arrays(((*_campaign(i.fact), i.position) for i in items), 5),
+        )
+
+
+def _campaign(fact: f.Fact) -> tuple[str, str, str, str]:
+    assert isinstance(fact, f.CampaignPlanned)
+    return fact.campaign_id, fact.name, fact.channel, fact.purpose
 
 
 def _timeline_row(item: LoggedFact) -> Row:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap import Services, start_projectors
 from api.storage.keys import ROLES
 from api.web.app import create_app
+from api.web.schemas.examples import EXAMPLES
 from projections.projector import ProjectorHandle
 
 
@@ -22,10 +23,16 @@ def client(services: Services) -> Iterator[TestClient]:
 # --- read endpoints (customers, live, metrics) --------------------------------------
 
 
+def key_name(role: str) -> str:
+    """The name of a test key: an agent's key is named after the agent who uses it (the
+    agent of the OpenAPI examples, whose calls it records in its own name)."""
+    return str(EXAMPLES["call_recorded"]["agent_id"]) if role == "agent" else f"test-{role}"
+
+
 @pytest.fixture
 def role_headers(services: Services) -> dict[str, dict[str, str]]:
     """An ``X-API-Key`` header per role, each for a fresh key of that role."""
-    return {role: {"X-API-Key": services.keys.create(role, f"test-{role}")[1]} for role in ROLES}
+    return {role: {"X-API-Key": services.keys.create(role, key_name(role))[1]} for role in ROLES}
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def key_for(services: Services) -> Callable[[str], dict[str, str]]:
     """``key_for(role)``: an ``X-API-Key`` header for a new key of ``role``."""
 
     def make(role: str) -> dict[str, str]:
-        return {"X-API-Key": services.keys.create(role, f"test-{role}")[1]}  # type: ignore[arg-type]
+        return {"X-API-Key": services.keys.create(role, key_name(role))[1]}  # type: ignore[arg-type]
 
     return make
 

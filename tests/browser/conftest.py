@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -34,7 +35,7 @@ from api.bootstrap import Services, build_services, start_projectors
 from api.demo.history import DemoConfig, generate_days, load
 from api.settings import Settings
 from api.web.app import create_app
-from tests.conftest import TEST_KEY_SECRET
+from tests.conftest import TEST_INDEX_KEY, TEST_KEY_SECRET
 
 if TYPE_CHECKING:  # Playwright is optional (see above): only its types, for mypy
     from playwright.sync_api import ViewportSize
@@ -108,7 +109,12 @@ def site_database(server_url: str, template_db: str) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def site(site_database: str) -> Iterator[Site]:
     """A demo history (ending today, so the storyline is yesterday's) served on a free port."""
-    settings = Settings(database_url=site_database, api_key_secret=TEST_KEY_SECRET, pool_size=6)
+    settings = Settings(
+        database_url=site_database,
+        api_key_secret=TEST_KEY_SECRET,
+        index_key=TEST_INDEX_KEY,
+        pool_size=6,
+    )
     services = build_services(settings, site_database)
     config = DemoConfig(customers=3000, months=4, seed=42, end=datetime.now(UTC).date())
     load(services.ledger, generate_days(config))
@@ -176,6 +182,87 @@ def enter_key(tab, key: str) -> None:
     """Answer the page's key dialog."""
     tab.locator("#key-input").fill(key)
     tab.locator("#key-dialog button[type=submit]").click()
+
+
+def open_desktop(tab, site: Site, query: str = "") -> None:
+    """The agent desktop at ``/desktop{query}``, the agent key entered, the page started."""
+    from playwright.sync_api import expect  # noqa: PLC0415  (optional, see above)
+
+    tab.goto(f"{site.url}/desktop{query}")
+    enter_key(tab, site.agent_key)
+    expect(tab.locator("body")).to_have_attribute("data-ready", "true")
+
+
+@dataclass(frozen=True)
+class Callers:
+    """Customers registered for the search and screen-pop tests, with numbers of Ofcom's
+    drama range that no demo customer has: two customers share ``shared_phone``."""
+
+    alone: str  # the only customer with ``alone_phone``
+    alone_phone: str
+    alone_name: str
+    shared: tuple[str, str]
+    shared_phone: str
+    nobody_phone: str
+    stranger_phone: str  # nobody's either: the wrap-up test records a call from it
+
+
+@pytest.fixture(scope="package")
+def callers(site: Site) -> Callers:
+    """Registers the customers of :class:`Callers` and waits until the search finds them."""
+    alone_phone, shared_phone, nobody_phone, stranger_phone = _free_numbers(site, 4)
+    people = [
+        ("C-900001", "Ysolde Quennell", alone_phone),
+        ("C-900002", "Thaddeus Amberley", shared_phone),
+        ("C-900003", "Philippa Amberley", shared_phone),
+    ]
+    position = max(_register(site, *person) for person in people)
+    found = httpx.get(
+        f"{site.url}/customers",
+        params={"phone": shared_phone, "min_position": position},
+        headers=_agent(site),
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    return Callers(
+        "C-900001", alone_phone, "Ysolde Quennell", ("C-900002", "C-900003"), shared_phone,
+        nobody_phone, stranger_phone,
+    )  # fmt: skip
+
+
+def _free_numbers(site: Site, count: int) -> list[str]:
+    """``count`` numbers of the drama range of Leeds that no customer has (the demo gives
+    out numbers of every drama range, so the test asks the screen pop which are free)."""
+    free: list[str] = []
+    for n in range(1000):
+        number = f"+44 113 496 0{n:03d}"
+        answer = httpx.get(
+            f"{site.url}/customers/lookup", params={"phone": number}, headers=_agent(site)
+        )
+        if answer.status_code == 404:
+            free.append(number)
+        if len(free) == count:
+            return free
+    raise AssertionError("the demo gave out every number of the range")
+
+
+def _register(site: Site, ref: str, name: str, phone: str) -> int:
+    body = {
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "source": "browser-test",
+        "source_id": f"register-{ref}",
+        "customer_ref": ref,
+        "name": name,
+        "phone": phone,
+        "segment": "retail",
+    }
+    answer = httpx.post(f"{site.url}/customers", json=body, headers=_agent(site))
+    assert answer.status_code in (200, 201), answer.text
+    return int(answer.json()["position"])
+
+
+def _agent(site: Site) -> dict[str, str]:
+    return {"X-API-Key": site.agent_key}
 
 
 def screenshot(tab, name: str, *, for_docs: bool = False) -> Path:

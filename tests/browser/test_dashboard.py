@@ -23,6 +23,7 @@ CHARTS = (
     "chart-insight-handle",
     "chart-insight-repeat",
     "chart-insight-pressure",
+    "chart-pressure",
 )
 
 
@@ -122,3 +123,17 @@ def test_an_agent_key_is_refused_and_the_page_asks_again(page, site):
     enter_key(page, site.analyst_key)
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     assert int(page.locator("#chart-volumes").get_attribute("data-points")) > 0
+
+
+def test_the_pressure_chart_shows_rates_and_nps_by_band_at_the_send(page, site):
+    """METRICS.md "conversion by contact pressure": bands 1, 2, 3, 4, 5+ (3 and 4 apart),
+    response and conversion rates of sends and of customers beside NPS by band."""
+    _open(page, site)
+
+    assert _labels(page, "chart-pressure") == [
+        "response rate (sends)", "conversion rate (sends)", "response rate (customers)", "NPS",
+    ]  # fmt: skip
+    bands = page.evaluate(
+        "id => Chart.getChart(document.getElementById(id)).data.labels", "chart-pressure"
+    )
+    assert [label.split(" ")[0] for label in bands] == ["1", "2", "3", "4", "5+"]

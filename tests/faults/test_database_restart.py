@@ -121,7 +121,7 @@ def _resend(base: str, key: str, source_ids: set[str]) -> None:
 def test_a_database_restart_under_load_loses_no_acknowledged_write(tmp_path):
     with throwaway_cluster() as cluster:
         with services_on(cluster.url) as services:
-            agent = services.keys.create("agent", "desk")[1]
+            agent = services.keys.create("agent", "agent-7")[1]  # the agent of support.call
             auditor = services.keys.create("auditor", "audit")[1]
             services.keys.create("admin", "ops")  # so serve prints no first admin key
         settings = {"database_wait_seconds": "1", "connect_timeout": "2"}

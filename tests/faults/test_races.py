@@ -113,7 +113,7 @@ def test_concurrent_corrections_of_one_call_are_each_applied_in_order_or_refused
     database_url, tmp_path
 ):
     with services_on(database_url) as services:
-        key = services.keys.create("agent", "desk")[1]
+        key = services.keys.create("agent", "agent-7")[1]  # the agent of support.call
         services.keys.create("admin", "ops")
     start = threading.Barrier(CORRECTORS)
     answers: dict[int, int] = {}

@@ -16,6 +16,7 @@ from domain import errors
 from domain.decide import decide
 from domain.facts import Fact
 from domain.ports import Keyring
+from domain.rules import EARLIEST
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -46,6 +47,7 @@ class FakeSession:
     author: str = "unit-test"
     keyring: Keyring = field(default_factory=ReversingKeyring)
     streams: dict[UUID, list[Fact]] = field(default_factory=dict)
+    earliest: datetime = EARLIEST
 
     def stream(self, stream_id: UUID) -> list[Fact]:
         return self.streams.get(stream_id, [])

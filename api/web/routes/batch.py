@@ -6,6 +6,8 @@ or NDJSON, one fact per line (``application/x-ndjson``), every item with its
 refused on its own with the reason; the others are recorded together through
 ``Ledger.record_batch``. Duplicates are reported per item, never fatal. The body
 is bounded by ``max_request_bytes`` and the items by ``max_batch_items`` (413).
+A ``call_recorded`` item may name the caller's number (``caller_number``) instead of
+the customer, as ``POST /interactions/calls`` (``api.importers.callers``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Services
+from api.importers.callers import CallerRefused, Resolver, caller_resolver, with_caller
 from api.importers.json_text import BadJson, parse_json
 from api.storage.keys import Principal
 from api.web.bodies import is_json
@@ -112,9 +115,10 @@ class Parsed:
 class BatchParser:
     """Splits a request body into items and validates each on its own."""
 
-    def __init__(self, max_items: int) -> None:
+    def __init__(self, max_items: int, resolve: Resolver | None = None) -> None:
         self.max_items = max_items
         self.adapter: TypeAdapter[c.Command] = TypeAdapter(c.AnyCommand)
+        self.resolve = resolve  # calls given by caller_number
 
     def parse(self, raw: bytes, content_type: str | None) -> list[Parsed]:
         """The items of a JSON array or NDJSON body (413/415/422 problems for the whole)."""
@@ -151,6 +155,10 @@ class BatchParser:
 
     def _item(self, index: int, line: int | None, value: Any) -> Parsed:
         try:
+            value = with_caller(value, self.resolve)
+        except CallerRefused as bad:
+            return Parsed(index, line, refusal=caller_refused(index, line, bad))
+        try:
             return Parsed(index, line, command=self.adapter.validate_python(value))
         except ValidationError as error:
             params = item_params(error, value)
@@ -168,6 +176,19 @@ class BatchParser:
 def refused(index: int, line: int | None, code: str, reason: str) -> ItemResult:
     """An item refused before reaching the ledger."""
     return ItemResult(index=index, line=line, status="refused", code=code, reason=reason)
+
+
+def caller_refused(index: int, line: int | None, bad: CallerRefused) -> ItemResult:
+    """An item whose caller number cannot be used (the number is never quoted)."""
+    result = refused(index, line, bad.code, bad.reason)
+    result.field = "caller_number"
+    if bad.code == errors.InvalidFact.code:
+        reason = bad.reason.removeprefix("caller_number: ")
+        param = InvalidParam(
+            name="caller_number", location="body", reason=reason, type="value_error"
+        )
+        result.invalid_params = [param]
+    return result
 
 
 def item_params(error: ValidationError, value: Any) -> list[InvalidParam]:
@@ -232,7 +253,8 @@ def record_items(services: Services, author: str, items: list[Parsed]) -> BatchR
 def _ingest(
     services: Services, principal: Principal, raw: bytes, content_type: str | None
 ) -> BatchResult:
-    items = BatchParser(services.settings.max_batch_items).parse(raw, content_type)
+    resolve = caller_resolver(services.key_pool, services.index)
+    items = BatchParser(services.settings.max_batch_items, resolve).parse(raw, content_type)
     return record_items(services, principal.author, items)
 
 
@@ -286,7 +308,10 @@ def router() -> APIRouter:
         methods=["POST"],
         summary="Record a batch of facts (JSON array or NDJSON)",
         description="Role: integrator. One transaction; a result per item, in order. "
-        "Invalid items are refused one by one, the others recorded.",
+        "Invalid items are refused one by one, the others recorded. A `call_recorded` item "
+        "may give `caller_number` (the caller's number, any usual writing) instead of "
+        "`customer_ref`: it is recorded for the one customer with exactly that number, else "
+        "for an unidentified caller `U-...`; the number itself is never recorded.",
         responses=problem_responses(401, 403, 409, 413, 415, 422, 503),
         openapi_extra={"requestBody": _request_body_doc()},
     )

@@ -42,8 +42,12 @@ MAX_TIMELINE_PAGE = 200
 At = Annotated[
     ReferenceTime | None,
     Query(
-        description="Reference time of the time windows (last 7 days, 30 days, 14 days, "
-        "follow-up due); default now. Pass the same value to reproduce an answer.",
+        description="Reference time of the time windows (calls in the last 7 days and "
+        "repeat contact, mailshots in the last 30 days, the 14 days of why they may be "
+        "calling, detractor follow-up open or expired); default now. It is not a view of "
+        "the past: lifetime counts, last contact, the interactions, latest NPS and lifetime "
+        "cost include every fact the view holds, later ones too. For the customer as they "
+        "stood at a past point, use `as_of` (with `at` defaulting to it).",
         examples=["2026-03-10T12:00:00Z"],
     ),
 ]

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.bootstrap import Services
 from api.web.deps import Analyst, ServicesDep
@@ -25,9 +25,16 @@ from api.web.reading import ProblemRoute, invalid, view_behind_response, wait_fo
 from api.web.schemas import metric_rows as rows
 from api.web.schemas import read_examples
 from api.web.schemas.csv_output import columns, csv_openapi, csv_response, wants_csv
-from api.web.schemas.metric_params import CemParams, CostParams, CrmParams, RangeParams
+from api.web.schemas.metric_params import (
+    CemParams,
+    CostParams,
+    CrmParams,
+    DistributionParams,
+    RangeParams,
+)
 from projections.cem import queries as cem_queries
 from projections.config import ViewConfig
+from projections.cost import distribution as cost_distribution
 from projections.cost import queries as cost_queries
 from projections.crm import queries as crm_queries
 from projections.query import MetricQuery
@@ -55,15 +62,39 @@ class Report(BaseModel):
 
 
 class CostReport(Report):
+    interval_minutes: int | None = Field(
+        default=None, description="Length of the staffing intervals (when grouped by them)."
+    )
     rows: list[rows.CostRow]
+
+
+class DistributionReport(Report):
+    rows: list[rows.DistributionRow]
 
 
 class AgentReport(Report):
     rows: list[rows.AgentRow]
 
 
+SHARED_CONTROL = (
+    "control_shared: customers are held back in several campaigns of a row, so its control "
+    "counts are hold-backs per campaign, not people; group by campaign for each campaign's "
+    "own control group and lift"
+)
+
+
 class CrmReport(Report):
     rows: list[rows.CrmRow]
+    notes: list[str] | None = Field(
+        default=None, description="How to read the rows (absent: nothing to say).",
+        examples=[[SHARED_CONTROL]],
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _say_when_a_control_group_is_shared(self) -> CrmReport:
+        if self.notes is None and any(row.control_shared for row in self.rows):
+            self.notes = [SHARED_CONTROL]  # an assignment: counted as set, so it is shown
+        return self
 
 
 class PressureReport(Report):
@@ -86,6 +117,27 @@ def _as_is(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _plain(query: MetricQuery, params: RangeParams) -> MetricQuery:
+    return query
+
+
+def _no_echo(params: RangeParams) -> dict[str, Any]:
+    return {}
+
+
+def _echo_intervals(params: RangeParams) -> dict[str, Any]:
+    """The interval length, echoed when the report is per staffing interval."""
+    assert isinstance(params, CostParams)
+    sliced = set(cost_queries.SLOT_GROUPS) & set(params.group_by)
+    return {"interval_minutes": params.interval_minutes} if sliced else {}
+
+
+def _with_intervals(query: MetricQuery, params: RangeParams) -> MetricQuery:
+    """The cost query with the staffing-interval length asked for."""
+    assert isinstance(params, CostParams)
+    return cost_queries.CostQuery(**vars(query), interval_minutes=params.interval_minutes)
+
+
 @dataclass(frozen=True)
 class Spec:
     """One metric endpoint: its view, query, row model and JSON report."""
@@ -99,6 +151,8 @@ class Spec:
     adapt: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     fixed_groups: tuple[str, ...] = ()  # breakdowns every row has whatever is asked
     example: Callable[[], dict[str, Any]] | None = None
+    refine: Callable[[MetricQuery, RangeParams], MetricQuery] = _plain  # view's own options
+    echo: Callable[[RangeParams], dict[str, Any]] = _no_echo  # ... and what the report says
 
 
 def _serve(services: Services, request: Request, params: RangeParams, spec: Spec) -> Any:
@@ -109,6 +163,7 @@ def _serve(services: Services, request: Request, params: RangeParams, spec: Spec
     group_by = tuple(getattr(params, "group_by", ()))
     at = params.at or datetime.now(UTC)
     query = MetricQuery(params.date_from, params.date_to, group_by, params.filters(), at)
+    query = spec.refine(query, params)
     with snapshot(services.key_pool) as conn:
         if params.as_of_schema is not None:
             _use_replay(conn, params.as_of_schema, spec.view)
@@ -121,6 +176,7 @@ def _serve(services: Services, request: Request, params: RangeParams, spec: Spec
     replayed = {} if params.as_of_schema is None else {"as_of_schema": params.as_of_schema}
     return spec.report(
         **replayed,
+        **spec.echo(params),
         view=spec.view,
         date_from=params.date_from,
         date_to=params.date_to,
@@ -140,16 +196,21 @@ def _use_replay(conn: Connection[Any], schema: str, view: str) -> None:
         raise invalid("as_of_schema", str(error), "unknown_schema") from error
 
 
-_COST = tuple(cost_queries.BREAKDOWNS)
+_COST = cost_queries.GROUPS
 _CRM = tuple(crm_queries.COLUMNS)
 _CEM = tuple(cem_queries.BREAKDOWNS)
 COST = Spec(
     "cost", "cost", cost_queries.cost_metrics, rows.CostRow, CostReport, _COST,
-    example=read_examples.cost_report,
+    example=read_examples.cost_report, refine=_with_intervals, echo=_echo_intervals,
+)  # fmt: skip
+DISTRIBUTION = Spec(
+    "cost", "cost-distribution", cost_distribution.cost_distribution, rows.DistributionRow,
+    DistributionReport, cost_distribution.DISTRIBUTION_GROUPS,
+    example=read_examples.distribution_report,
 )  # fmt: skip
 AGENTS = Spec(
     "cost", "agents", cost_queries.agent_handled_seconds, rows.AgentRow, AgentReport, _COST,
-    fixed_groups=("day", "agent"), example=read_examples.agents_report,
+    fixed_groups=("day", "agent"), example=read_examples.agents_report, refine=_with_intervals,
 )  # fmt: skip
 CRM = Spec(
     "crm", "crm", crm_queries.crm_metrics, rows.CrmRow, CrmReport, _CRM, rows.crm_row,
@@ -180,8 +241,29 @@ def cost(
     params: Annotated[CostParams, Query()],
 ) -> Any:
     """Cost view: volumes, ASA, AHT, service level, abandonment, FCR, transfers, cost per
-    contact (METRICS.md, "Cost view"); days of `occurred_at`."""
+    contact (METRICS.md, "Cost view"); days of `occurred_at`.
+
+    Staffing intervals: `group_by=interval` (with `interval_minutes` 15, 30 or 60) gives
+    per interval of wall-clock time in the centre's time zone offered, answered, abandoned,
+    AHT, ASA and service level, the inputs of an Erlang C calculation; `time_of_day` and
+    `weekday` gather intervals across days (arrival patterns). On the day clocks go back
+    the repeated hour is two intervals, told apart by the UTC offset of `interval`."""
     return _serve(services, request, params, COST)
+
+
+def distribution(
+    principal: Analyst,
+    services: ServicesDep,
+    request: Request,
+    params: Annotated[DistributionParams, Query()],
+) -> Any:
+    """Distribution of wait and handle times (means alone mislead on skewed times): per
+    group, for `wait` (answered calls), `handle` (talk + hold + after-call work of answered
+    calls) and `abandon_wait`, the median (`p50`), `p80`, `p90`, `p95` and `max` in whole
+    seconds, nearest rank (a time some call took). Read from per-day histograms: exact
+    below 600 s (1-second buckets), else the top of the figure's bucket (`exact` says
+    which)."""
+    return _serve(services, request, params, DISTRIBUTION)
 
 
 def agents(
@@ -201,8 +283,13 @@ def crm(
     request: Request,
     params: Annotated[CrmParams, Query()],
 ) -> Any:
-    """CRM view: mailshots, responses, conversions, cost, ROI, control group and lift, opt-outs
-    (METRICS.md, "CRM view"); days of send."""
+    """CRM view: mailshots and telemarketing calls (channel phone: sent = dialled, delivered =
+    reached), responses and conversions per send and per customer, cost, ROI, revenue per
+    mailed, control group and lift, opt-outs by last touch, uncredited responses and
+    conversions by reason (METRICS.md, "CRM view"); days of send. `group_by=pressure_band`:
+    rates by the recipient's contact pressure at the send (1, 2, 3, 4, 5+) beside the cem
+    view's NPS by pressure band. Money is a decimal string in cents; a row whose customers
+    are held back in several campaigns says so (`control_shared`, and a note)."""
     return _serve(services, request, params, CRM)
 
 
@@ -212,7 +299,7 @@ def contact_pressure(
     request: Request,
     params: Annotated[RangeParams, Query()],
 ) -> Any:
-    """Per day: customers by mailshots sent in the trailing 30 days (0, 1, 2, 3-4, 5+) and the
+    """Per day: customers by mailshots sent in the trailing 30 days (0, 1, 2, 3, 4, 5+) and the
     share over the cap. Days after `at` are not reported (not known yet)."""
     return _serve(services, request, params, PRESSURE)
 
@@ -252,6 +339,7 @@ def insights(
 
 _ROUTES: Sequence[tuple[str, Callable[..., Any], Spec, str]] = (
     ("/metrics/cost", cost, COST, "Cost view metrics"),
+    ("/metrics/cost/distribution", distribution, DISTRIBUTION, "Wait and handle percentiles"),
     ("/metrics/cost/agents", agents, AGENTS, "Handled seconds per agent per day"),
     ("/metrics/crm", crm, CRM, "CRM view metrics"),
     ("/metrics/crm/contact-pressure", contact_pressure, PRESSURE, "Contact pressure per day"),

@@ -6,6 +6,8 @@ may leave ``customer_ref`` out, and if it gives one it must be the path's, else
 422 ``customer-mismatch``. Answers: 201 for a new fact, 200 with the original
 position for an exact duplicate, 409 for a conflicting one, 422 naming each bad
 field; nothing is written on any error. Facts record the key as their author.
+Calls sent with an agent's key are held to the wrap-up rules of ``api.web.wrap_up``
+(the agent is the key's name, the reason a code of the centre's list).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from api.web.deps import LedgerDep, Recorder, ServicesDep
 from api.web.problems import problem_responses
 from api.web.schemas.examples import EXAMPLES
 from api.web.schemas.params import CustomerRef
+from api.web.wrap_up import typed_by
 from domain import commands as c
 from domain import errors
 from domain.ledger import Ledger
@@ -104,6 +107,7 @@ def record(
     ledger: Ledger, command: c.Command, principal: Principal, response: Response
 ) -> Recorded:
     """Record ``command`` as written by ``principal``; 200 instead of 201 for a duplicate."""
+    command = typed_by(principal, ledger, command)
     outcome = ledger.record(command, principal.author)  # refusals raise: problem+json
     assert outcome.position is not None
     assert outcome.stream_id is not None

@@ -44,6 +44,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "channel": "post",
         "fixed_cost": "1500.00",
         "attribution_window_days": 30,
+        "purpose": "marketing",
     },
     "call_recorded": {
         "occurred_at": "2026-03-04T14:02:11Z",

@@ -21,9 +21,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from api.web.schemas.params import MAX_POSITION, ReferenceTime
+from api.web.schemas.params import MAX_POSITION, Digits, ReferenceTime
+from domain.commands import Channel
 from projections.cem import queries as cem_queries
 from projections.cost import queries as cost_queries
+from projections.cost.distribution import DISTRIBUTION_GROUPS
 from projections.crm import queries as crm_queries
 from projections.replay import SCHEMA_PATTERN
 
@@ -31,7 +33,8 @@ MAX_DAYS = 3661  # ten years and a day: a report range, never a scan of all time
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
 HandleTimeBand = Literal["<3", "3-6", "6-10", ">10"]
-PressureBand = Literal["0", "1", "2", "3-4", "5+"]
+PressureBand = Literal["0", "1", "2", "3", "4", "5+"]  # projections.cem.bands, 3 and 4 apart
+SendPressureBand = Literal["1", "2", "3", "4", "5+"]  # a send counts itself: never 0
 
 
 class RangeParams(BaseModel):
@@ -123,10 +126,9 @@ def _text(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-class CostParams(BreakdownParams):
-    """Cost view: breakdowns day, queue, agent, reason."""
+class CostFilterParams(BreakdownParams):
+    """The cost view's filters: queue, agent, reason."""
 
-    BREAKDOWNS = tuple(cost_queries.BREAKDOWNS)
     queue: Text | None = Field(default=None, description="Only this queue.", examples=["billing"])
     agent: Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)] | None = Field(
         default=None, description="Only this agent (empty: calls without an agent)."
@@ -134,15 +136,52 @@ class CostParams(BreakdownParams):
     reason: Text | None = Field(default=None, description="Only this reason code.")
 
 
+class CostParams(CostFilterParams):
+    """Cost view: breakdowns day, queue, agent, reason, and the staffing breakdowns
+    interval, time_of_day, weekday (intervals of ``interval_minutes``)."""
+
+    BREAKDOWNS = cost_queries.GROUPS
+    RANGE_FIELDS = (*BreakdownParams.RANGE_FIELDS, "interval_minutes")
+    interval_minutes: Annotated[int, Digits] = Field(
+        default=15,
+        description="Length of the staffing intervals of `group_by=interval` / `time_of_day`, "
+        "in wall-clock minutes of the centre's time zone (TOUCHPOINT_TIMEZONE). On the day "
+        "clocks go back the repeated hour gives two intervals, told apart by their UTC "
+        "offset; on the day they go forward the skipped hour has none.",
+        json_schema_extra={"enum": list(cost_queries.INTERVAL_MINUTES)},
+    )
+
+    @field_validator("interval_minutes")
+    @classmethod
+    def _staffing_interval(cls, value: int) -> int:
+        if value not in cost_queries.INTERVAL_MINUTES:
+            raise PydanticCustomError(
+                "interval_minutes", "interval_minutes must be 15, 30 or 60 (minutes)"
+            )
+        return value
+
+
+class DistributionParams(CostFilterParams):
+    """Distribution of wait and handle times: per-day histograms, so no staffing
+    intervals (breakdowns day, queue, agent, reason, weekday)."""
+
+    BREAKDOWNS = DISTRIBUTION_GROUPS
+
+
 class CrmParams(BreakdownParams):
-    """CRM view: breakdowns campaign, channel, day (of send), segment."""
+    """CRM view: breakdowns campaign, channel, day (of send), segment, pressure band."""
 
     BREAKDOWNS = tuple(crm_queries.COLUMNS)
     campaign: Text | None = Field(default=None, description="Only this campaign id.")
-    channel: Literal["post", "email", "sms"] | None = Field(
-        default=None, description="Only this channel."
+    channel: Channel | None = Field(
+        default=None, description="Only this channel (phone: telemarketing calls)."
     )
     segment: Text | None = Field(default=None, description="Only this customer segment.")
+    pressure_band: SendPressureBand | None = Field(
+        default=None,
+        description="Only sends made at this contact pressure of the recipient (mailshots "
+        "in the 30 days up to the send, counting it).",
+    )
 
 
 class CemParams(BreakdownParams):
@@ -156,7 +195,9 @@ class CemParams(BreakdownParams):
     agent: Text | None = Field(default=None, description="Only replies about this agent's calls.")
     reason: Text | None = Field(default=None, description="Only replies about this reason.")
     handle_time_band: HandleTimeBand | None = Field(
-        default=None, description="Only this handle-time band (minutes) of the surveyed call."
+        default=None,
+        description="Only this handle-time band (minutes, half-open: 3-6 is 180 s to < 360 s, "
+        ">10 is 600 s or more) of the surveyed call.",
     )
     repeat_contact: bool | None = Field(
         default=None, description="Only replies whose surveyed call was (not) a repeat contact."

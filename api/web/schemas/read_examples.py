@@ -43,7 +43,8 @@ def _call() -> Interaction:
 
 def _mailshot() -> Interaction:
     details = MailshotDetails(
-        campaign_id="spring", unit_cost=Decimal("0.85"), delivered_at=datetime(2026, 3, 4,
+        campaign_id="spring", campaign_name="Spring offer", campaign_purpose="marketing",
+        unit_cost=Decimal("0.85"), delivered_at=datetime(2026, 3, 4,
         tzinfo=UTC), bounced_at=None, responses=0, first_response_at=None,
         first_response_how=None, conversions=0, conversion_value=Decimal(0),
     )  # fmt: skip
@@ -66,11 +67,17 @@ def profile() -> dict[str, Any]:
                  tzinfo=UTC))},
         counts=ChannelCounts(phone=1, post=1, email=0, sms=0, survey=0, lifetime=2),
         last_contact=call.occurred_at, recent_interactions=[call, mailshot], latest_nps=None,
-        unfollowed_detractors=[], calls_in_repeat_window=1, repeat_window_days=7,
+        open_detractors=[], expired_detractors=[], calls_in_repeat_window=1, repeat_window_days=7,
         repeat_contact=False, mailshots_last_30_days=1, pressure_cap=4,
         lifetime_handled_seconds=315, lifetime_handled_cost=Decimal("3.65"),
-        why_calling=[CallingReason(because="unresolved_call", interaction=call),
-                     CallingReason(because="recent_outbound", interaction=mailshot)],
+        why_calling=[
+            CallingReason(because="unresolved_call", interaction=call, sentence="“bill-query” "
+                "is not resolved: the call yesterday at 09:10 UTC (billing queue, agent "
+                "agent-7) ended without a resolution."),
+            CallingReason(because="recent_outbound", interaction=mailshot, sentence="Offer "
+                "letter “Spring offer” sent on Mon 2 Mar at 08:00 UTC: they may be calling "
+                "about the offer."),
+        ],
     )  # fmt: skip
     return _json(example)
 
@@ -113,6 +120,15 @@ def cost_report() -> dict[str, Any]:
     return _report("cost", ["queue"], row)
 
 
+def distribution_report() -> dict[str, Any]:
+    """An example of ``GET /metrics/cost/distribution?group_by=queue`` (one of its rows)."""
+    row = rows.DistributionRow(
+        queue="billing", measure="wait", calls=412, p50=14, p80=31, p90=58, p95=94, max=604,
+        exact=False,
+    )  # fmt: skip
+    return _report("cost", ["queue"], row)
+
+
 def agents_report() -> dict[str, Any]:
     """An example of ``GET /metrics/cost/agents``."""
     row = rows.AgentRow(day=date(2026, 3, 2), agent="agent-7", handled_seconds=21_340, answered=71)
@@ -124,15 +140,24 @@ def crm_report() -> dict[str, Any]:
     row = rows.CrmRow(
         campaign="spring", sent=1000, delivered=980, bounced=20, responses=49,
         response_rate=0.05, conversions=20, conversion_rate=20 / 980,
-        conversions_per_response=20 / 49, opt_outs=3, opt_out_rate=3 / 980,
+        conversions_per_response=20 / 49, reached_customers=975, responding_customers=49,
+        converting_customers=20, customer_response_rate=49 / 975,
+        customer_conversion_rate=20 / 975, opt_outs=3, opt_out_rate=3 / 980,
         unit_cost=Decimal("850.00"), fixed_cost=Decimal("1500.00"), cost=Decimal("2350.00"),
-        cost_per_response=2350 / 49, cost_per_acquisition=117.5, revenue=Decimal("2400.00"),
-        roi=50 / 2350, control_held_back=100, control_responses=2, control_response_rate=0.02,
-        control_conversions=1, control_conversion_rate=0.01, control_revenue=Decimal("120.00"),
+        cost_per_response=Decimal("47.96"), cost_per_acquisition=Decimal("117.50"),
+        revenue=Decimal("2400.00"), revenue_per_mailed=Decimal("2.45"), roi=50 / 2350,
+        control_held_back=100, control_customers=100, control_shared=False,
+        control_responses=2, control_response_rate=0.02, control_conversions=1,
+        control_conversion_rate=0.01, control_revenue=Decimal("120.00"),
+        control_revenue_per_held_back=Decimal("1.20"),
         response_lift_pp=3.0, response_lift_margin_pp=3.2, response_lift_low_pp=-0.2,
         response_lift_high_pp=6.2, conversion_lift_pp=1.04, conversion_lift_margin_pp=2.1,
         conversion_lift_low_pp=-1.06, conversion_lift_high_pp=3.14,
-        incremental_revenue=Decimal("1224.00"), incremental_roi=(1224 - 2350) / 2350,
+        incremental_revenue=Decimal("1224.00"), incremental_revenue_per_mailed=Decimal("1.25"),
+        incremental_roi=(1224 - 2350) / 2350, uncredited_responses_outside_window=4,
+        uncredited_responses_bounced=1, uncredited_conversions_outside_window=2,
+        uncredited_conversions_bounced=0, uncredited_value_outside_window=Decimal("180.00"),
+        uncredited_value_bounced=Decimal("0.00"),
     )  # fmt: skip
     return _report("crm", ["campaign"], row)
 
@@ -141,8 +166,8 @@ def pressure_report() -> dict[str, Any]:
     """An example of ``GET /metrics/crm/contact-pressure`` (one day)."""
     row = rows.PressureRow(
         day=date(2026, 3, 2), customers=10_000, customers_0=6_200, customers_1=2_400,
-        customers_2=900, customers_3_4=380, customers_5_plus=120, cap=4, over_cap=120,
-        over_cap_share=0.012,
+        customers_2=900, customers_3=240, customers_4=140, customers_5_plus=120, cap=4,
+        over_cap=120, over_cap_share=0.012,
     )  # fmt: skip
     return _report("crm", [], row)
 

@@ -22,7 +22,9 @@ export function forgetKey() {
 
 let asking = null; // the open dialog's promise: callers refused at once all wait for one key
 
-// Shows the key dialog until a key is entered; resolves with it.
+// Shows the key dialog; resolves with the key entered, or with null when the dialog is
+// dismissed (Escape or Cancel): then the key kept before, if any, stays as it was, and
+// the next call asks again (a dismissed dialog must never leave a caller waiting).
 export function askForKey(role, message) {
   if (asking) return asking;
   asking = showKeyDialog(role, message).finally(() => { asking = null; });
@@ -37,22 +39,27 @@ function showKeyDialog(role, message) {
   note.classList.toggle("hidden", !message);
   const input = document.getElementById("key-input");
   input.value = "";
-  dialog.showModal();
-  input.focus();
+  const form = dialog.querySelector("form");
+  const cancel = dialog.querySelector("[data-cancel]");
   return new Promise((resolve) => {
-    const form = dialog.querySelector("form");
+    let entered = null;
     form.onsubmit = (event) => {
       event.preventDefault();
       const key = input.value.trim();
       if (!key) return;
       sessionStorage.setItem(KEY_SLOT, key);
+      entered = key;
       dialog.close();
-      resolve(key);
     };
+    if (cancel) cancel.onclick = () => dialog.close();
+    // "close" follows every way out: the form, Cancel, Escape (the browser's "cancel").
+    dialog.addEventListener("close", () => resolve(entered), { once: true });
+    dialog.showModal();
+    input.focus();
   });
 }
 
-// The key, asking for one first if there is none.
+// The key, asking for one first if there is none (null: the dialog was dismissed).
 export async function ensureKey(role) {
   return storedKey() || askForKey(role);
 }
@@ -115,7 +122,9 @@ export const fmt = {
   minutes: (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`,
   money: (v) => (v === null || v === undefined ? "–" : `£${Number(v).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`),
   date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }),
-  when: (iso) => new Date(iso).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }),
+  // With the zone's name ("6 Dec 2026, 09:12 GMT"): a time never leaves its zone to guessing.
+  when: (iso) => new Date(iso).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
+  time: (iso) => new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
   ago(iso, now = Date.now()) {
     const seconds = Math.max(0, (now - new Date(iso).getTime()) / 1000);
     if (seconds < 90) return "just now";

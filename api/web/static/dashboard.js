@@ -5,6 +5,8 @@ import { api, ApiError, askForKey, clear, downloadCsv, ensureKey, fmt, forgetKey
 import {
   addDays, cemRatios, CEM_SUMS, costRatios, COST_SUMS, isoDay, periods, rollup, sumAll, topGroups, total,
 } from "./dashboard_data.js";
+import { drawArrivals } from "./dashboard_heatmap.js";
+import { pressureChart } from "./dashboard_pressure.js";
 
 const ROLE = "analyst";
 const COLOURS = ["#2f7dd1", "#e07b39", "#2a9d8f", "#c0392b", "#7a5bd1", "#b7791f", "#d14d83", "#5f6b7a"];
@@ -42,7 +44,9 @@ async function fetchJson(path) {
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       forgetKey();
-      await askForKey(ROLE, error.status === 401 ? "That key was not accepted." : "That key is not an analyst key.");
+      const key = await askForKey(ROLE, error.status === 401 ? "That key was not accepted." : "That key is not an analyst key.");
+      // A dismissed dialog stops here (the page keeps what it shows) instead of asking again forever.
+      if (!key) throw error;
       return fetchJson(path);
     }
     throw error;
@@ -94,6 +98,12 @@ async function showCalls(s) {
 
 const pct = (fraction) => (fraction === null ? null : 100 * fraction);
 
+async function showArrivals(s) {
+  const path = query("/metrics/cost", { from: s.from, to: s.to, group_by: "weekday,time_of_day", interval_minutes: 60 });
+  queries.arrivals = path;
+  drawArrivals($("arrivals-heatmap"), (await fetchJson(path)).rows, s.from, s.to);
+}
+
 function callKpis(sums) {
   const r = costRatios(sums);
   const kpi = (label, value) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
@@ -121,18 +131,25 @@ async function showCampaigns(s) {
   });
   draw("chart-cpa", {
     type: "bar",
-    data: { labels: rows.map(name), datasets: [{ label: "cost per acquisition (£)", data: rows.map((r) => r.cost_per_acquisition), backgroundColor: "#7a5bd1" }] },
+    data: { labels: rows.map(name), datasets: [{ label: "cost per acquisition (£)", data: rows.map((r) => (r.cost_per_acquisition === null ? null : Number(r.cost_per_acquisition))), backgroundColor: "#7a5bd1" }] },
     options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: "£ per conversion" } } } },
   });
   campaignTable(rows, name, s.campaigns);
 }
 
+async function showPressure(s) {
+  const path = query("/metrics/crm", { from: s.from, to: s.to, group_by: "pressure_band" });
+  queries.pressure = path;
+  draw("chart-pressure", pressureChart((await fetchJson(path)).rows));
+}
+
 function campaignTable(rows, name, by) {
   const lift = (row) => (row.response_lift_pp === null ? "–" : `${row.response_lift_pp.toFixed(2)} ± ${row.response_lift_margin_pp.toFixed(2)} pp`);
-  const head = h("tr", {}, [by, "sent", "delivered", "response rate", "conversion rate", "cost", "CPA", "revenue", "ROI", "response lift vs control", "opt-out rate"].map((t) => h("th", {}, t)));
+  const head = h("tr", {}, [by, "sent", "delivered", "response rate", "conversion rate", "customers converting", "cost", "CPA", "revenue", "ROI", "response lift vs control", "opt-out rate"].map((t) => h("th", {}, t)));
   const body = rows.map((row) => h("tr", {},
     h("td", {}, name(row)), h("td", {}, fmt.int(row.sent)), h("td", {}, fmt.int(row.delivered)),
     h("td", {}, fmt.pct(row.response_rate, 2)), h("td", {}, fmt.pct(row.conversion_rate, 2)),
+    h("td", {}, fmt.pct(row.customer_conversion_rate, 2)),
     h("td", {}, fmt.money(row.cost)), h("td", {}, fmt.money(row.cost_per_acquisition)), h("td", {}, fmt.money(row.revenue)),
     h("td", {}, row.roi === null ? "–" : fmt.pct(row.roi, 0)), h("td", {}, lift(row)), h("td", {}, fmt.pct(row.opt_out_rate, 2)),
   ));
@@ -189,7 +206,7 @@ function cemKpis(r) {
 const INSIGHTS = [
   ["handle_time_band", "chart-insight-handle", "handle time (minutes)", ["<3", "3-6", "6-10", ">10"]],
   ["repeat_contact", "chart-insight-repeat", "surveyed call", [false, true]],
-  ["pressure_band", "chart-insight-pressure", "mailshots in the last 30 days", ["0", "1", "2", "3-4", "5+"]],
+  ["pressure_band", "chart-insight-pressure", "mailshots in the last 30 days", ["0", "1", "2", "3", "4", "5+"]],
 ];
 
 async function showInsights(s) {
@@ -232,7 +249,7 @@ async function refresh() {
   $("status").textContent = "loading…";
   document.body.dataset.ready = "false";
   try {
-    await Promise.all([showCalls(s), showCampaigns(s), showExperience(s), showInsights(s)]);
+    await Promise.all([showCalls(s), showArrivals(s), showCampaigns(s), showPressure(s), showExperience(s), showInsights(s)]);
     $("notice").classList.add("hidden");
     $("status").textContent = `${s.from} to ${s.to}, per ${s.per}`;
   } catch (error) {
@@ -261,7 +278,8 @@ async function main() {
       if (queries[panel]) downloadCsv(queries[panel], `${panel}.csv`).catch((error) => alert(error.message));
     });
   }
-  $("change-key").addEventListener("click", async () => { forgetKey(); await askForKey(ROLE); refresh(); });
+  // The key in use stays until a new one is entered: Escape on the dialog leaves a working page.
+  $("change-key").addEventListener("click", async () => { if (await askForKey(ROLE)) refresh(); });
   await ensureKey(ROLE);
   await refresh();
 }

@@ -21,7 +21,7 @@ CATALOGUE = {
     "CustomerRegistered", "ContactDetailsChanged", "MarketingConsentChanged", "CustomerErased",
     "CallRecorded", "CallCorrected", "MailshotSent", "MailshotHeldBack", "MailshotDelivered",
     "MailshotBounced", "MailshotResponded", "MailshotConverted", "SurveyReplied",
-    "CampaignPlanned",
+    "CampaignPlanned", "CallReasonsPublished",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ def test_every_metric_endpoint_is_documented_for_analysts_as_json_and_csv(client
     paths = client.get("/openapi.json").json()["paths"]
     metric_paths = [path for path in paths if path.startswith("/metrics/")]  # not Prometheus
 
-    assert len(metric_paths) == 7
+    assert len(metric_paths) == 8
     for path in metric_paths:
         operation = paths[path]["get"]
         assert operation["tags"] == ["analysts"]
@@ -28,6 +28,7 @@ def test_every_metric_endpoint_is_documented_for_analysts_as_json_and_csv(client
     [
         (read_examples.cost_report, routes_metrics.CostReport),
         (read_examples.agents_report, routes_metrics.AgentReport),
+        (read_examples.distribution_report, routes_metrics.DistributionReport),
         (read_examples.crm_report, routes_metrics.CrmReport),
         (read_examples.pressure_report, routes_metrics.PressureReport),
         (read_examples.cem_report, routes_metrics.CemReport),

@@ -229,7 +229,7 @@ def test_a_path_customer_with_control_characters_is_a_422(client, role_headers, 
 def test_every_fact_names_the_key_that_wrote_it_in_the_log(client, services, role_headers, key_for):
     agent = services.keys.create("agent", "desk 4")
     integrator = services.keys.create("integrator", "acd feed")
-    first = body("call_recorded")
+    first = body("call_recorded", agent_id="desk 4")  # an agent records in their own name
     second = body("call_recorded", source_id="call-8813")
 
     client.post("/interactions/calls", json=first, headers={"X-API-Key": agent[1]})

@@ -36,6 +36,9 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/interactions/mailshots/converted"): RECORDERS,
     ("POST", "/interactions/surveys"): RECORDERS,
     ("POST", "/interactions/batch"): {"integrator"},
+    # the centre's call reasons
+    ("GET", "/call-reasons"): {"agent", "analyst", "admin"},
+    ("PUT", "/call-reasons"): {"admin"},
     # customer reads and live updates
     ("GET", "/customers"): {"agent"},
     ("GET", "/customers/lookup"): {"agent"},
@@ -46,6 +49,7 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     # metrics
     ("GET", "/metrics/cost"): {"analyst"},
     ("GET", "/metrics/cost/agents"): {"analyst"},
+    ("GET", "/metrics/cost/distribution"): {"analyst"},
     ("GET", "/metrics/crm"): {"analyst"},
     ("GET", "/metrics/crm/contact-pressure"): {"analyst"},
     ("GET", "/metrics/cem"): {"analyst"},

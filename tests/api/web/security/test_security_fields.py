@@ -1,10 +1,10 @@
 """Field-level access: every GET endpoint read by every role, searched for personal data.
 
 Two customers are recorded with distinctive personal data (name, email, phone,
-survey comment); one is then erased. Every GET operation of the OpenAPI document
-(the live streams included, read from position 0) is called by every role, with
-its path parameters set to each customer's ref, stream ids and each view, and
-every answer's body is searched:
+survey comment, an agent's notes on a call); one is then erased. Every GET operation of
+the OpenAPI document (the live streams included, read from position 0) is called by
+every role, with its path parameters set to each customer's ref, stream ids and each
+view, and every answer's body is searched:
 
 - analysts and auditors never see the personal data of anyone;
 - no role ever sees the erased customer's personal data;
@@ -24,9 +24,15 @@ from tests import builders as b
 
 KEPT, ERASED = "C-KEPT-1", "C-GONE-2"
 PERSONAL = {
-    KEPT: ["Ottoline Quarrender", "ottoline.q@example.net", "+44 7700 900111", "kettle of fish"],
-    ERASED: ["Barnaby Wexcombe", "b.wexcombe@example.net", "+44 7700 900222", "purple walrus"],
-}
+    KEPT: [
+        "Ottoline Quarrender", "ottoline.q@example.net", "+44 7700 900111", "kettle of fish",
+        "mentioned her gazebo",
+    ],
+    ERASED: [
+        "Barnaby Wexcombe", "b.wexcombe@example.net", "+44 7700 900222", "purple walrus",
+        "spoke of his marmoset",
+    ],
+}  # fmt: skip
 VIEWS = ("customer", "cost", "crm", "cem")
 # Query values for every GET that takes them: a range, and the kept customer's e-mail and
 # phone for the search and the screen pop (they must answer agents, and only agents).
@@ -40,11 +46,11 @@ STREAM_SECONDS = 3.0  # how long a live stream is read (it never ends by itself)
 
 
 def _history(ref: str, n: int) -> list:
-    name, email, phone, comment = PERSONAL[ref]
+    name, email, phone, comment, notes = PERSONAL[ref]
     return [
         b.customer(ref, name=name, email=email, phone=phone),
         b.contact_change(ref, source_id=f"chg-{n}", phone=phone, name=name),
-        b.call(f"call-{n}", ref=ref),
+        b.call(f"call-{n}", ref=ref, notes=notes),
         b.survey(
             f"s-{n}",
             ref=ref,

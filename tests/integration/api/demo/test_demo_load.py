@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 from typer.testing import CliRunner
 
 from api.bootstrap import view_config
-from api.cli.demo import _config
+from api.cli.demo.command import _config
 from api.cli.main import build_app
 from api.demo.history import DemoConfig, generate, generate_days, load
-from api.demo.story import REPLY_ID, story_index
+from api.demo.story import ALERT_ID, REPLY_ID, story_index
 from api.demo.world import customer_ref
 from domain import commands as c
 from projections.cost.queries import cost_metrics
@@ -59,7 +59,15 @@ def test_the_views_show_the_loaded_history_and_the_storyline(services):
     assert profile.latest_nps is not None
     assert profile.latest_nps.score == 10
     assert any(item.source_id == REPLY_ID for item in profile.recent_interactions)
-    assert any(reason.because == "recent_outbound" for reason in profile.why_calling)
+    # The fraud alert of the last morning ranks first (an alert asks for an urgent reply).
+    first = profile.why_calling[0]
+    assert first.interaction is not None
+    assert first.interaction.mailshot is not None
+    assert (first.because, first.interaction.source_id) == ("recent_outbound", ALERT_ID)
+    assert first.sentence.startswith("Alert SMS “Fraud alerts” sent yesterday at 09:12 UTC")
+    assert "They already replied (callback) yesterday at 09:31 UTC." in first.sentence
+    assert first.interaction.mailshot.campaign_name == "Fraud alerts"
+    assert len(profile.why_calling) <= 5
 
 
 def _demo(url: str, *args: str):

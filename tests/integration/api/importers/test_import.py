@@ -133,8 +133,10 @@ def _count(output: str, outcome: str) -> int:
 
 
 def _refused_rows(output: str) -> dict[int, str]:
-    rows = re.findall(r"^\W*(\d+)\s*\W\s(.+?)\s*\W?$", output.split("Refused lines")[1], re.M)
-    return {int(line): reason for line, reason in rows}
+    """Line -> reason, from the table of refusals grouped by reason (count, lines, reason)."""
+    table = output.split("Refused lines, by reason")[1]
+    rows = re.findall(r"^│\s*(\d+)\s*│\s*([\d, ]+?)\s*│\s*(.+?)\s*│$", table, re.M)
+    return {int(line): reason for _, lines, reason in rows for line in lines.split(", ")}
 
 
 def _events(database_url: str) -> int:

@@ -43,14 +43,15 @@ def _by(cem, breakdown):
         (100, 50, 30, "3-6"),  # exactly 3:00 is not "<3"
         (300, 0, 59, "3-6"),  # 5:59
         (200, 100, 60, "6-10"),  # exactly 6:00 opens 6-10
-        (400, 100, 100, "6-10"),  # exactly 10:00 is not ">10"
+        (400, 100, 99, "6-10"),  # 9:59
+        (400, 100, 100, ">10"),  # exactly 10:00 is ">10" (half-open bands)
         (601, 0, 0, ">10"),  # 10:01
     ],
 )
 def test_the_handle_time_band_counts_talk_hold_and_after_call_work(cem, talk, hold, acw, band):
-    """METRICS.md: handle-time band of the surveyed call (<3, 3-6, 6-10, >10 minutes);
-    edges in seconds h: <3 is h < 180, 3-6 is 180 <= h < 360, 6-10 is 360 <= h <= 600,
-    >10 is h > 600 (the labels "<3" and ">10" read literally)."""
+    """METRICS.md "CEM view", handle-time band of the surveyed call (< 3, 3 to < 6, 6 to
+    < 10, >= 10 minutes: 360 s is in 6-10, 600 s in > 10): half-open, edges in seconds h:
+    <3 is h < 180, 3-6 is 180 <= h < 360, 6-10 is 360 <= h < 600, >10 is h >= 600."""
     cem.record(
         call("k", talk_seconds=talk, hold_seconds=hold, after_call_work_seconds=acw),
         reply("r", about="k", nps=9),
@@ -126,11 +127,11 @@ def test_correcting_an_earlier_calls_reason_changes_a_later_calls_repeat_flag(ce
 
 
 @pytest.mark.parametrize(
-    ("sends", "band"), [(0, "0"), (1, "1"), (2, "2"), (3, "3-4"), (4, "3-4"), (5, "5+"), (6, "5+")]
+    ("sends", "band"), [(0, "0"), (1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5+"), (6, "5+")]
 )
 def test_the_pressure_band_counts_mailshots_sent_in_the_30_days_before_the_reply(cem, sends, band):
     """METRICS.md contact pressure: mailshots sent to the customer in the trailing 30 days,
-    banded 0, 1, 2, 3-4, 5+, taken at reply time."""
+    banded 0, 1, 2, 3, 4, 5+ (METRICS.md "bands 3 and 4 apart"), taken at reply time."""
     cem.record(campaign(), *(mailshot(f"m{i}", at=T0 - i * D) for i in range(sends)))
     cem.record(reply("r", at=T0 + H, nps=9))
     assert _by(cem, "pressure_band") == {band: 1}

@@ -3,7 +3,9 @@
 closed = followed by an outbound mailshot or an answered call with that customer
 within 48 hours of the reply (end included), expired = 48 hours passed without one,
 open = still inside the 48 hours at the query's ``at`` and not closed. Rate =
-closed / (closed + expired).
+closed / (closed + expired). The preamble: "followed by" is strictly later (a contact
+at the reply's own instant does not close it), and a window is closed from its end
+instant on (at reply + 48 h exactly, a detractor not followed up is expired).
 """
 
 from __future__ import annotations
@@ -78,16 +80,38 @@ def test_contact_before_the_reply_or_with_another_customer_does_not_close_it(cem
 
 
 def test_open_or_expired_depends_on_at(cem):
-    """At reply + 47 h the detractor is open; at + 48 h still open (the window includes
-    its end); at + 48 h and one second expired. A follow-up at + 10 h is closed only from
-    + 10 h on (a past report is reproduced by passing its ``at``)."""
+    """At reply + 48 h minus one second the detractor is open; from reply + 48 h exactly on
+    it is expired (METRICS.md: closed from its end instant on). A follow-up at + 10 h is
+    closed only from + 10 h on (a past report is reproduced by passing its ``at``)."""
     cem.record(reply("lonely", at=T0, nps=2), reply("helped", "C2", at=T0, nps=2))
     cem.record(call("callback", "C2", at=T0 + 10 * H))
     assert _states(cem, T0 + 9 * H) == (2, 0, 0)
     assert _states(cem, T0 + 47 * H) == (1, 1, 0)
-    assert _states(cem, T0 + 48 * H) == (1, 1, 0)
-    assert _states(cem, T0 + 48 * H + S) == (0, 1, 1)
-    assert cem.total(at=T0 + 48 * H + S)["closed_loop_pct"] == pytest.approx(50.0)
+    assert _states(cem, T0 + 48 * H - S) == (1, 1, 0)
+    assert _states(cem, T0 + 48 * H) == (0, 1, 1)
+    assert cem.total(at=T0 + 48 * H)["closed_loop_pct"] == pytest.approx(50.0)
+
+
+def test_a_follow_up_at_the_very_instant_of_the_reply_does_not_close_the_loop(cem):
+    """METRICS.md (preamble): "followed by" means strictly later; equal times never follow
+    each other. An answered call and a mailshot at the reply's own instant leave the
+    detractor expired once 48 h have passed; a call one second later closes another's."""
+    cem.record(
+        campaign(),
+        reply("same", "A", at=T0, nps=4),
+        call("same-call", "A", at=T0),
+        mailshot("same-mail", "A", at=T0),
+        reply("next", "B", at=T0, nps=4),
+        call("next-call", "B", at=T0 + S),
+    )
+    assert _states(cem, LATER) == (0, 1, 1)
+
+
+def test_the_follow_up_list_says_expired_from_the_end_instant_on(cem):
+    """The list of open and expired detractors uses the same rule as the counts."""
+    cem.record(reply("r", at=T0, nps=2))
+    assert [row["state"] for row in cem.followups(at=T0 + 48 * H - S)] == ["open"]
+    assert [row["state"] for row in cem.followups(at=T0 + 48 * H)] == ["expired"]
 
 
 def test_only_detractors_enter_the_loop_and_the_rate_is_closed_over_decided(cem):

@@ -133,11 +133,11 @@ def _band(seconds: int) -> str:
         return "<3"
     if seconds < 360:
         return "3-6"
-    return "6-10" if seconds <= 600 else ">10"
+    return "6-10" if seconds < 600 else ">10"  # half-open: 600 s is ">10" (METRICS.md)
 
 
 def _pressure(count: int) -> str:
-    return {0: "0", 1: "1", 2: "2", 3: "3-4", 4: "3-4"}.get(count, "5+")
+    return {0: "0", 1: "1", 2: "2", 3: "3", 4: "4"}.get(count, "5+")  # 3 and 4 apart
 
 
 def reference(cmds: list[c.Command], positions: list[int], zone: str) -> dict[int, dict[str, Any]]:
@@ -185,11 +185,11 @@ def _attribute(
             for e in calls.values()
         )  # fmt: skip
     if r.nps is not None and r.nps <= 6:
-        follow = [t for w, t in sends if w == who and at <= t <= at + LOOP]
+        follow = [t for w, t in sends if w == who and at < t <= at + LOOP]  # strictly after
         follow += [
             e["occurred_at"] for e in calls.values()
             if e is not k and e["customer_ref"] == who and e["outcome"] == "answered"
-            and at <= e["occurred_at"] <= at + LOOP
+            and at < e["occurred_at"] <= at + LOOP
         ]  # fmt: skip
         row["followup_at"] = min(follow, default=None)
     return row
@@ -216,7 +216,7 @@ def reference_daily(replies: dict[int, dict[str, Any]]) -> dict[tuple, Counter]:
 def loop_state(r: dict[str, Any], at: datetime) -> str:
     if r["followup_at"] is not None and r["followup_at"] <= at:
         return "closed"
-    return "expired" if r["occurred_at"] + LOOP < at else "open"
+    return "expired" if r["occurred_at"] + LOOP <= at else "open"  # closed from its end on
 
 
 # --- the property ----------------------------------------------------------------

@@ -122,17 +122,43 @@ def test_an_abandoned_first_call_has_no_fcr_and_no_repeats(services):
 
 
 def test_a_call_is_pending_while_its_window_is_open(services):
-    """Window open and no repeat yet: pending, neither resolved nor eligible; the window
-    closes only after its end (at T0 + W it is still open)."""
+    """Window open and no repeat yet: pending, neither resolved nor eligible (at T0 + 3 days
+    and one second before T0 + W)."""
     record(services, call(customer_ref="C1", occurred_at=T0))
     project(services)
-    for at in (T0 + timedelta(days=3), T0 + W):
+    for at in (T0 + timedelta(days=3), T0 + W - timedelta(seconds=1)):
         assert fcr_counts(total(services, at=at)) == {
             "fcr": None, "fcr_resolved": 0, "fcr_eligible": 0, "fcr_pending": 1,
             "repeat_contacts": 0,
         }  # fmt: skip
-    closed = total(services, at=T0 + W + timedelta(seconds=1))
-    assert (closed["fcr_resolved"], closed["fcr_eligible"], closed["fcr_pending"]) == (1, 1, 0)
+
+
+def test_the_window_is_closed_from_its_end_instant_on(services):
+    """METRICS.md (preamble, "A window is closed from its end instant on"): with at =
+    T0 + W exactly, the call without a repeat is decided, resolved, never pending."""
+    record(services, call(customer_ref="C1", occurred_at=T0))
+    project(services)
+    assert fcr_counts(total(services, at=T0 + W)) == {
+        "fcr": 1.0, "fcr_resolved": 1, "fcr_eligible": 1, "fcr_pending": 0, "repeat_contacts": 0
+    }  # fmt: skip
+
+
+def test_a_repeat_at_the_end_instant_decides_the_call_as_repeated_at_that_instant(services):
+    """METRICS.md: "within" includes its end, and the window is closed from its end instant
+    on: a repeat at exactly T0 + W, seen with at = T0 + W, makes the first call repeated
+    (not resolved, not pending); the repeat itself is resolved only once its own window
+    closes at T0 + 2W."""
+    record(
+        services,
+        call(customer_ref="C1", occurred_at=T0),
+        call(customer_ref="C1", occurred_at=T0 + W),
+    )
+    project(services)
+    first, repeat = metrics(services, group_by=("day",), at=T0 + W)
+    assert (first["fcr_resolved"], first["fcr_eligible"], first["fcr_pending"]) == (0, 1, 0)
+    assert (repeat["fcr_pending"], repeat["repeat_contacts"]) == (1, 1)
+    first, repeat = metrics(services, group_by=("day",), at=T0 + 2 * W)
+    assert (repeat["fcr_resolved"], repeat["fcr_pending"]) == (1, 0)
 
 
 def test_a_past_report_is_reproduced_by_passing_the_same_at(services):

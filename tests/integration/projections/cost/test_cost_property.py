@@ -31,6 +31,8 @@ from tests.unit.projections.cost import test_cost_reference as ref
 
 DAILY = "SELECT * FROM cost_daily ORDER BY day, queue, agent, reason"
 CALLS = "SELECT * FROM cost_calls ORDER BY call_id"
+SLOTS = "SELECT * FROM cost_intervals ORDER BY day, slot, utc_offset, queue, agent, reason"
+HISTOGRAMS = "SELECT * FROM cost_histograms ORDER BY day, queue, agent, reason, measure, 6"
 JITTER = st.sampled_from([0, 0, 1, -1])
 # Mostly within 10 days (many repeats), sometimes over 40 (chains longer than 2W).
 HALF_DAYS = st.one_of(st.integers(0, 20), st.integers(0, 80))
@@ -107,9 +109,9 @@ def _project_incrementally(draw: Any, services: Any, config: ViewConfig, log: li
     runner(services, config, draw(st.integers(1, 50))).catch_up("cost")
 
 
-def _tables(services: Any) -> tuple[list[Any], list[Any]]:
+def _tables(services: Any) -> tuple[list[Any], ...]:
     with services.key_pool.connection() as conn:
-        return conn.execute(DAILY).fetchall(), conn.execute(CALLS).fetchall()
+        return tuple(conn.execute(q).fetchall() for q in (DAILY, CALLS, SLOTS, HISTOGRAMS))
 
 
 def _reference_tables(calls: list[ref.RefCall], config: ViewConfig) -> tuple[dict, dict]:
@@ -124,12 +126,18 @@ def _reference_tables(calls: list[ref.RefCall], config: ViewConfig) -> tuple[dic
     return daily, links
 
 
-def _assert_matches_reference(daily_rows, call_rows, calls, config) -> None:
+def _assert_matches_reference(tables, calls, config) -> None:
+    daily_rows, call_rows, slot_rows, histogram_rows = tables
     daily, links = _reference_tables(calls, config)
     assert {row[:4]: row[4:] for row in daily_rows} == {
         key: tuple(values[name] for name in _COMPONENTS) for key, values in daily.items()
     }
     assert {row[0]: (row[15], row[16]) for row in call_rows} == links
+    slots = ref.buckets(calls, config, ref.slot_key)  # staffing intervals: the same sums
+    assert {row[:6]: row[6:] for row in slot_rows} == {
+        key: tuple(values[name] for name in _COMPONENTS) for key, values in slots.items()
+    }
+    assert {row[:6]: row[6] for row in histogram_rows} == ref.histograms(calls, config)
 
 
 _COMPONENTS = (
@@ -171,7 +179,7 @@ def test_incremental_projection_equals_rebuild_equals_the_reference(fresh_databa
             runner(services, config, data.draw(st.integers(1, 50))).rebuild("cost")
             assert _tables(services) == incremental
             calls = ref.replay(log)
-            _assert_matches_reference(*incremental, calls, config)
+            _assert_matches_reference(incremental, calls, config)
             _assert_metrics_match(services, calls, config, at)
         finally:
             services.close()

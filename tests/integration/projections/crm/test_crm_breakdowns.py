@@ -39,11 +39,22 @@ def test_the_fixed_cost_is_spread_over_days_in_proportion_to_sent(two_campaigns)
 
 def test_grouped_by_campaign_each_carries_its_whole_fixed_cost(two_campaigns):
     rows = {row["campaign"]: row["cost"] for row in two_campaigns.metrics(("campaign",))}
-    assert rows == {"spring": Decimal("93.00"), "autumn": Decimal("10.10")}
+    assert rows == {
+        "spring": Decimal("93.00"),
+        "autumn": Decimal("10.10"),
+        "never-sent": Decimal("500"),  # no sends: its whole fixed cost
+    }
 
 
-def test_a_campaign_never_sent_has_no_day_to_carry_its_fixed_cost(two_campaigns):
-    assert two_campaigns.total()["cost"] == Decimal("103.10")  # 90 + 10 + 3.10
+def test_a_campaign_never_sent_carries_its_whole_fixed_cost_on_its_planned_day(two_campaigns):
+    """METRICS.md "cost": a campaign with no sends at all carries its whole fixed cost on
+    the day it was planned (Jan 1 here), in no segment."""
+    assert two_campaigns.total()["cost"] == Decimal("603.10")  # 90 + 10 + 500 + 3.10
+    planned = {row["day"]: row for row in two_campaigns.metrics(("day", "campaign"))}
+    assert planned[jan_day(1)]["campaign"] == "never-sent"
+    assert (planned[jan_day(1)]["sent"], planned[jan_day(1)]["cost"]) == (0, Decimal("500"))
+    after = two_campaigns.total(first=jan_day(2), last=jan_day(31))
+    assert after["cost"] == Decimal("103.10")  # the planned day is outside this range
 
 
 def test_a_partial_date_range_carries_the_share_of_its_sends(two_campaigns):
@@ -53,7 +64,7 @@ def test_a_partial_date_range_carries_the_share_of_its_sends(two_campaigns):
 
 def test_segments_split_the_fixed_cost_by_their_sends(two_campaigns):
     rows = {row["segment"]: row["fixed_cost"] for row in two_campaigns.metrics(("segment",))}
-    assert rows == {"gold": Decimal("30"), "unknown": Decimal("70")}
+    assert rows == {"gold": Decimal("30"), "unknown": Decimal("70"), None: Decimal("500")}
 
 
 def test_a_filter_keeps_only_its_channel(two_campaigns):

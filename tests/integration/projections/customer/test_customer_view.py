@@ -182,13 +182,33 @@ def test_latest_nps_and_its_category(example):
     assert (example.latest_nps.score, example.latest_nps.category) == (5, "detractor")
 
 
-def test_detractors_without_follow_up_are_open_or_expired(example):
+def test_detractors_without_follow_up_are_open_or_expired_and_listed_apart(example):
     # S2: no outbound mailshot / answered call after it; due 20 Mar 15:00 > AT -> open.
     # S1: M2 sent 12 Mar 09:00, 45 h after -> closed. S0 (20 Feb): next contact 1 Mar -> expired.
-    states = [(r.position > 0, r.nps, r.state) for r in example.unfollowed_detractors]
-    assert states == [(True, 5, "open"), (True, 0, "expired")]
-    assert example.unfollowed_detractors[0].follow_up_due == d(20, 15)
+    assert [(r.nps, r.state) for r in example.open_detractors] == [(5, "open")]
+    assert [(r.nps, r.state) for r in example.expired_detractors] == [(0, "expired")]
+    assert example.open_detractors[0].follow_up_due == d(20, 15)
     assert example.open_detractor is True
+
+
+def test_a_detractor_window_is_closed_from_its_end_instant_on(services):
+    """METRICS.md (closed loop): a window is closed from its end instant on, and a follow-up
+    at the reply's own instant does not follow it."""
+    same = AT - timedelta(hours=1)
+    record(
+        services,
+        survey("S1", AT - timedelta(hours=48), nps=4),  # C1: due exactly at AT
+        b.survey("S2", "C2", occurred_at=same, nps=6, comment=None, about=None),  # due AT + 47 h
+        b.call("F", "C2", occurred_at=same, reason="other"),  # answered, same instant as S2
+    )
+    project(services)
+    assert profile(services).open_detractors == []
+    assert [(r.nps, r.state) for r in profile(services).expired_detractors] == [(4, "expired")]
+    just_before = profile(services, at=AT - timedelta(microseconds=1))
+    assert [(r.nps, r.state) for r in just_before.open_detractors] == [(4, "open")]
+    other = profile(services, "C2")
+    assert [(r.nps, r.state) for r in other.open_detractors] == [(6, "open")]
+    assert profile(services, "C2", at=same + timedelta(hours=48)).open_detractor is False
 
 
 def test_calls_in_the_window_and_the_repeat_contact_flag(example):
@@ -212,15 +232,34 @@ def test_lifetime_handled_cost_uses_the_corrected_call(example):
     assert example.lifetime_handled_cost == Decimal("17.30")
 
 
-def test_why_they_may_be_calling_lists_recent_mailshots_and_unresolved_calls(example):
-    # Mailshots since 6 Mar 12:00: M3, M2 (M1 is older). Unresolved: C (B was corrected to
-    # resolved). Newest first.
-    reasons = [(r.because, r.interaction.source_id) for r in example.why_calling]
+def test_why_they_may_be_calling_ranks_an_open_detractor_an_unresolved_call_then_an_offer(
+    example,
+):
+    # Open detractor: S2. Unresolved in the last 30 days: C (abandoned; B was corrected to
+    # resolved). Sends since 6 Mar 12:00: M2 (marketing); M3 bounced, M1 is older.
+    # No repeat pattern: only B and C in the last 7 days. Ranks: detractor, call, offer.
+    reasons = [(r.because, r.interaction.source_id, r.sentence) for r in example.why_calling]
     assert reasons == [
-        ("unresolved_call", "C"),
-        ("recent_outbound", "M3"),
-        ("recent_outbound", "M2"),
+        (
+            "open_detractor",
+            "S2",
+            "Detractor score 5/10 on Wed 18 Mar at 15:00 UTC (transactional survey), not "
+            "followed up yet: close the loop by today at 15:00 UTC.",
+        ),
+        (
+            "unresolved_call",
+            "C",
+            "“upgrade” is not resolved: the caller hung up on Wed 18 Mar at 14:00 UTC after "
+            "waiting 40 s (sales queue).",
+        ),
+        (
+            "recent_outbound",
+            "M2",
+            "Offer letter “Campaign autumn” sent on Thu 12 Mar at 09:00 UTC: they may be "
+            "calling about the offer. They already replied (web) on Sat 14 Mar at 00:00 UTC.",
+        ),
     ]
+    assert example.why_calling[2].interaction.mailshot.campaign_name == "Campaign autumn"
 
 
 def test_windows_are_relative_to_at_not_to_projection_time(services):
@@ -232,7 +271,8 @@ def test_windows_are_relative_to_at_not_to_projection_time(services):
     assert (later.calls_in_repeat_window, later.repeat_contact) == (0, False)
     assert later.mailshots_last_30_days == 2
     assert [r.because for r in later.why_calling] == ["unresolved_call"]
-    assert [r.state for r in later.unfollowed_detractors] == ["expired", "expired"]
+    assert later.open_detractors == []
+    assert [r.state for r in later.expired_detractors] == ["expired", "expired"]
 
 
 def test_a_correction_is_reflected_in_the_view(services):
@@ -304,8 +344,9 @@ def test_every_window_includes_its_end(services):
     seen = profile(services)
     assert (seen.calls_in_repeat_window, seen.repeat_contact) == (2, True)
     assert seen.mailshots_last_30_days == 1
-    assert [r.nps for r in seen.unfollowed_detractors] == [2]
-    assert seen.unfollowed_detractors[0].occurred_at == AT - timedelta(hours=97)
+    assert seen.open_detractors == []
+    assert [r.nps for r in seen.expired_detractors] == [2]
+    assert seen.expired_detractors[0].occurred_at == AT - timedelta(hours=97)
 
 
 def test_contact_pressure_over_the_cap(services):

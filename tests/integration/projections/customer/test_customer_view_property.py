@@ -33,6 +33,7 @@ CONFIG = ViewConfig(cost_per_handled_second={"q1": Decimal("0.02")})
 DAY = timedelta(days=1)
 
 AT_HOURS = 32 * 24
+PURPOSES = {"camp": "marketing", "alerts": "alert", "notices": "service", "news": "newsletter"}
 # Times come from a small grid around AT's windows, so that ties and exact window ends
 # (48 h, 7, 14 and 30 days, both inside and just outside) occur in most examples; two
 # grid points are after AT and must not count in its windows.
@@ -62,7 +63,13 @@ _OPS = (
         st.one_of(st.none(), st.integers(0, 900)),
         st.one_of(st.none(), st.booleans()),
     ),
-    st.tuples(st.just("sent"), refs, hours, st.sampled_from(["post", "email", "sms"])),
+    st.tuples(
+        st.just("sent"),
+        refs,
+        hours,
+        st.sampled_from(["post", "email", "sms"]),
+        st.sampled_from(list(PURPOSES)),  # the campaign (its purpose)
+    ),
     st.tuples(st.just("held"), refs, hours),
     st.tuples(
         st.just("follow"),
@@ -100,6 +107,7 @@ class Mail:
     pos: int
     channel: str
     sent: bool
+    campaign: str = "camp"
     delivered: datetime | None = None
     bounced: datetime | None = None
     responses: int = 0
@@ -211,10 +219,10 @@ def _op_correct(m: Model, sid, args):
 
 
 def _op_sent(m: Model, sid, args):
-    ref, h, channel = args
+    ref, h, channel, campaign = args
     m.seen.add(ref)
-    m.mails.append(Mail(sid, ref, _hours(h), m.pos, channel, sent=True))
-    return b.sent(sid, "camp", ref, occurred_at=_hours(h), channel=channel, unit_cost="0.50")
+    m.mails.append(Mail(sid, ref, _hours(h), m.pos, channel, sent=True, campaign=campaign))
+    return b.sent(sid, campaign, ref, occurred_at=_hours(h), channel=channel, unit_cost="0.50")
 
 
 def _op_held(m: Model, sid, args):
@@ -314,6 +322,37 @@ def _is_repeat(m: Model, ref: str) -> bool:
     )
 
 
+def _why(items: list[Any], open_sids: set[str]) -> list[tuple[str, str]]:
+    """projections/README.md, "Why they may be calling", the plain way: (rank, newest
+    first) over alerts, open detractors, unresolved calls per reason, a repeat pattern,
+    service then marketing sends; never a newsletter; at most 5."""
+    rank = {"alert": 0, "service": 4, "marketing": 5}
+    now = [x for x in items if x.t <= AT]
+    found = []
+    for x in now:
+        arrived = isinstance(x, Mail) and (x.bounced is None or x.bounced > AT)
+        if arrived and PURPOSES[x.campaign] in rank and x.t >= AT - 14 * DAY:
+            found.append((rank[PURPOSES[x.campaign]], x, "recent_outbound"))
+        if isinstance(x, Survey) and x.sid in open_sids:
+            found.append((1, x, "open_detractor"))
+    calls = [x for x in now if isinstance(x, Call) and x.t >= AT - 30 * DAY]
+    for reason in {c.reason for c in calls}:
+        unsettled = [
+            c
+            for c in calls
+            if c.reason == reason
+            and not c.resolved
+            and not any(d.reason == reason and d.resolved and d.t > c.t for d in calls)
+        ]
+        if unsettled:
+            found.append((2, max(unsettled, key=lambda c: (c.t, c.pos)), "unresolved_call"))
+    window = [c for c in calls if c.t >= AT - 7 * DAY]
+    if len(window) >= 3:
+        found.append((3, max(window, key=lambda c: (c.t, c.pos)), "repeat_contact"))
+    found.sort(key=lambda f: (f[0], -f[1].t.timestamp(), -f[1].pos))
+    return [(because, x.sid) for _, x, because in found[:5]]
+
+
 def expected(m: Model, ref: str) -> dict[str, Any] | None:
     if ref not in m.seen:
         return None
@@ -337,15 +376,8 @@ def expected(m: Model, ref: str) -> dict[str, Any] | None:
         for s in surveys
         if s.nps is not None and s.nps <= 6 and s.t <= AT and not _followed_up(m, s)
     ]
-    why = [
-        ("recent_outbound" if isinstance(x, Mail) else "unresolved_call", x.sid)
-        for x in items
-        if x.t <= AT
-        and (
-            (isinstance(x, Mail) and x.t >= AT - 14 * DAY)
-            or (isinstance(x, Call) and not x.resolved)
-        )
-    ]
+    # METRICS.md: the window is closed from its end instant on (open only before it).
+    open_sids = {s.sid for s in detractors if s.t + timedelta(hours=48) > AT}
     return {
         "registered": ref in m.registered,
         "registered_at": m.registered.get(ref, (None, None))[0],
@@ -362,8 +394,7 @@ def expected(m: Model, ref: str) -> dict[str, Any] | None:
         "recent": [_key(x) for x in items[:50]],
         "latest_nps": latest_nps,
         "detractors": [
-            (s.sid, s.nps, "open" if s.t + timedelta(hours=48) >= AT else "expired")
-            for s in detractors
+            (s.sid, s.nps, "open" if s.sid in open_sids else "expired") for s in detractors
         ],
         "calls_in_window": sum(AT - 7 * DAY <= c.t <= AT for c in calls),
         "repeat": _is_repeat(m, ref),
@@ -372,7 +403,7 @@ def expected(m: Model, ref: str) -> dict[str, Any] | None:
         "cost": sum(
             (c.talk * CONFIG.rate(c.queue) + Decimal("0.50") for c in answered), Decimal(0)
         ),
-        "why": why[:20],
+        "why": _why(items, open_sids),
     }
 
 
@@ -406,13 +437,20 @@ def observed(conn, vault, ref: str) -> dict[str, Any] | None:
         "latest_nps": None
         if p.latest_nps is None
         else (p.latest_nps.score, p.latest_nps.category, p.latest_nps.occurred_at),
-        "detractors": [(_sid(p, d.position), d.nps, d.state) for d in p.unfollowed_detractors],
+        "detractors": [
+            (_sid(p, d.position), d.nps, d.state)
+            for d in sorted(
+                [*p.open_detractors, *p.expired_detractors],
+                key=lambda d: (d.occurred_at, d.position),
+                reverse=True,
+            )
+        ],
         "calls_in_window": p.calls_in_repeat_window,
         "repeat": p.repeat_contact,
         "mailshots_30d": p.mailshots_last_30_days,
         "handled": p.lifetime_handled_seconds,
         "cost": p.lifetime_handled_cost,
-        "why": [(r.because, r.interaction.source_id) for r in p.why_calling],
+        "why": [(r.because, r.interaction and r.interaction.source_id) for r in p.why_calling],
     }
 
 
@@ -437,7 +475,10 @@ def test_incremental_equals_rebuild_equals_the_reference(fresh_database, ops, da
 
 def _check(services, ops, data) -> None:
     model = Model()
-    services.ledger.record(b.campaign("camp", occurred_at=BASE - DAY), "test")
+    for campaign, purpose in PURPOSES.items():
+        services.ledger.record(
+            b.campaign(campaign, occurred_at=BASE - DAY, purpose=purpose), "test"
+        )
     for op in ops:
         _record(services, model, op)
     view = CustomerView(CONFIG)

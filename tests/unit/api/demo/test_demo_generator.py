@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from api.demo.history import DemoConfig, generate, generate_days
+from api.demo.state import STORY_PHONE
 from api.demo.story import ALERT_ID, CALL_ID, REPLY_ID
-from api.demo.world import customer_ref
+from api.demo.world import DRAMA_RANGES, PhoneBook, customer_ref
 from domain import commands as c
 
 TINY = DemoConfig(customers=60, months=2, seed=7, end=date(2026, 3, 1))
@@ -109,6 +110,35 @@ def test_the_storyline_alert_callback_and_ten_on_the_last_morning(history):
     assert history.index(alert) < history.index(call) < history.index(reply)
 
 
+def test_every_customer_has_a_phone_number_of_their_own(history):
+    # Registrations and later changes of number together: never a number given twice, all
+    # in Ofcom's drama ranges, Margaret's the storyline's.
+    numbers = [cmd.phone for cmd in _of(history, c.RegisterCustomer)]
+    numbers += [cmd.phone for cmd in _of(history, c.ChangeContactDetails) if cmd.phone]
+    assert len(numbers) > MEDIUM.customers
+    assert len(set(numbers)) == len(numbers)
+    assert all(number.startswith(DRAMA_RANGES) for number in numbers)
+    story = next(cmd for cmd in _of(history, c.RegisterCustomer) if cmd.customer_ref == "C-000007")
+    assert story.phone == STORY_PHONE
+
+
+def test_the_phone_book_is_the_same_for_a_seed_and_gives_every_number_before_repeating():
+    book, again, other = PhoneBook(5, taken=(STORY_PHONE,)), PhoneBook(5), PhoneBook(6)
+    first = [book.next() for _ in range(16_999)]
+    assert len(set(first)) == 16_999  # 17 ranges of 1,000, less the storyline's number
+    assert STORY_PHONE not in first
+    assert book.next() == first[0]  # then the book starts again
+    assert [again.next() for _ in range(3)] != [other.next() for _ in range(3)]
+
+
+def test_campaigns_are_planned_with_their_purpose(history):
+    purposes = {cmd.campaign_id: cmd.purpose for cmd in _of(history, c.PlanCampaign)}
+    assert purposes["fraud-alerts"] == "alert"
+    news = {p for cid, p in purposes.items() if cid.startswith("news-")}
+    offers = {p for cid, p in purposes.items() if cid.startswith("cmp-")}
+    assert (news, offers) == ({"newsletter"}, {"marketing"})
+
+
 def test_mondays_are_busiest_and_sundays_quietest(history):
     per_weekday = Counter(call.occurred_at.weekday() for call in _of(history, c.RecordCall))
     assert per_weekday[0] > per_weekday[2] > per_weekday[5] > per_weekday[6]
@@ -171,9 +201,9 @@ def test_some_calls_repeat_the_same_reason_within_a_week(history):
 
 def test_campaigns_use_every_channel_with_control_groups_and_opt_outs(history):
     planned = {cmd.campaign_id: cmd.channel for cmd in _of(history, c.PlanCampaign)}
-    assert set(planned.values()) == {"post", "email", "sms"}
+    assert set(planned.values()) == {"post", "email", "sms", "phone"}  # phone: telemarketing
     held_back = _of(history, c.RecordMailshotHeldBack)
-    assert {planned[cmd.campaign_id] for cmd in held_back} == {"post", "email", "sms"}
+    assert {planned[cmd.campaign_id] for cmd in held_back} == {"post", "email", "sms", "phone"}
     assert any(not cmd.granted for cmd in _of(history, c.ChangeMarketingConsent))
 
 
@@ -187,6 +217,8 @@ def test_response_and_conversion_rates_are_plausible_per_channel(history):
     )
     for name in ("post", "email", "sms"):
         assert 0.003 < responded[name] / sent[name] < 0.08, name
+    # Telemarketing: about half the dials reach someone, about 11 % of them agree.
+    assert 0.02 < responded["phone"] / sent["phone"] < 0.15
     conversions = len(_of(history, c.RecordMailshotConverted))
     assert 0.1 < conversions / sum(responded.values()) < 0.6
 

@@ -17,12 +17,17 @@ from api.importers.mapping import load_mapping
 from api.importers.rows import builder
 from domain import commands as c
 
-MAPPINGS = ["calls-timestamps", "calls-durations", "surveys", "mailshots", "mailshot-responses"]
+MAPPINGS = [
+    "calls-timestamps", "calls-durations", "calls-historical", "surveys", "mailshots",
+    "mailshot-responses", "telemarketing",
+]  # fmt: skip
 PLAUSIBLE = st.sampled_from(
     ["", "0", "7", "-5", "10", "11", "0:14", "4:21", "1:02:03", "09:14:00", "23:59:59",
      "02/03/2026", "2026-03-02", "2026-03-02 09:14:05", "2026-03-02T09:14:05+01:00",
      "ANSWERED", "ABANDONED", "Handled", "Caller hung up", "Test call", "Y", "N", "yes",
-     "mailed", "control", "email", "sms", "post", "C-1", "12.50", "-3.00", "1e400", "NaN"]
+     "mailed", "control", "email", "sms", "post", "C-1", "12.50", "-3.00", "1e400", "NaN",
+     "990101", "0:00:36", "AGENT", "HANG", "PHANTOM", "NO_SERVER", "CALL", "CONTROL", "yes",
+     "no", "3", "1e9"]
 )  # fmt: skip
 ANY_TEXT = st.text(max_size=40)
 

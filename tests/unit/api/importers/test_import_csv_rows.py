@@ -87,8 +87,8 @@ GOOD = {
     ("changes", "reason"),
     [
         ({"QueueEntry": "09:14:19", "ServiceStart": "09:14:00"}, "wait: negative"),
-        ({"QueueEntry": "9h14"}, "QueueEntry: unreadable time"),
-        ({"CallDate": "31/02/2026"}, "unreadable time"),
+        ({"QueueEntry": "9h14"}, "QueueEntry: unreadable clock time '9h14'"),
+        ({"CallDate": "31/02/2026"}, "CallDate: unreadable date '31/02/2026'"),  # not the clock
         ({"Disposition": "ESCALATED"}, "Disposition: unknown value 'ESCALATED'"),
         ({"HoldSecs": "200"}, "talk: negative"),
         ({"CallId": ""}, "CallId: empty"),

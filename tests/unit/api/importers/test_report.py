@@ -25,3 +25,25 @@ def test_a_report_with_nothing_refused_exits_zero_whatever_was_skipped():
 
     assert report.exit_code == 0
     assert report.facts == 3
+
+
+def test_alike_refusals_are_grouped_with_their_count_and_first_lines_most_frequent_first():
+    report = ImportReport()
+    for line in (9, 2, 4, 5, 7, 8, 3):
+        report.refuse(line, f"Result: unknown value 'X{line}'", "Result: unknown value")
+    report.refuse(6, "Start: empty")
+    report.refuse(6, "Start: empty")  # a row of two facts refused twice counts once
+
+    systematic, single = report.grouped(first=5)
+
+    assert (systematic.kind, systematic.items) == ("Result: unknown value", 7)
+    assert systematic.first_lines == (2, 3, 4, 5, 7)
+    assert systematic.example == "Result: unknown value 'X9'"  # the first one met, in full
+    assert (single.kind, single.items, single.first_lines) == ("Start: empty", 1, (6,))
+
+
+def test_speed_is_facts_per_second_of_the_run():
+    report = ImportReport(recorded=90, duplicates=10, seconds=4.0)
+
+    assert report.facts_per_second == 25.0
+    assert ImportReport().facts_per_second == 0.0

@@ -127,11 +127,50 @@ def cost_of(call: RefCall, config: ViewConfig) -> Decimal:
     return call.handled * config.rate(call.queue) + config.fixed_cost_per_answered_call
 
 
-def buckets(calls: Sequence[RefCall], config: ViewConfig) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The additive components per day x queue x agent x reason, as ``cost_daily`` rows."""
+def daily_key(call: RefCall, config: ViewConfig) -> tuple[Any, ...]:
+    return (call.day(config), call.queue, call.agent, call.reason)
+
+
+def slot_key(call: RefCall, config: ViewConfig) -> tuple[Any, ...]:
+    """``cost_intervals`` key: the local quarter hour (wall clock) and the UTC offset."""
+    local = call.occurred_at.astimezone(config.zone)
+    offset = local.utcoffset()
+    assert offset is not None
+    wall = local.replace(minute=local.minute // 15 * 15, second=0, microsecond=0, tzinfo=None)
+    minutes = int(offset.total_seconds()) // 60
+    return (local.date(), wall, minutes, call.queue, call.agent, call.reason)
+
+
+def bucket_low(seconds: int) -> int:
+    """The histogram bucket of ``seconds``, as projections/README.md documents it."""
+    for upper, width in ((600, 1), (3600, 5), (14400, 30), (86400, 300)):
+        if seconds < upper:
+            return seconds // width * width
+    return seconds // 3600 * 3600
+
+
+def histograms(calls: Sequence[RefCall], config: ViewConfig) -> dict[tuple[Any, ...], int]:
+    """``cost_histograms`` rows: calls per day x queue x agent x reason x measure x bucket."""
+    out: dict[tuple[Any, ...], int] = defaultdict(int)
+    for call in calls:
+        measures = (
+            [("wait", call.wait), ("handle", call.handled)]
+            if call.answered
+            else [("abandon_wait", call.wait)]
+        )
+        for measure, seconds in measures:
+            out[(*daily_key(call, config), measure, bucket_low(seconds))] += 1
+    return dict(out)
+
+
+def buckets(
+    calls: Sequence[RefCall], config: ViewConfig, key: Any = daily_key
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The additive components per day x queue x agent x reason, as ``cost_daily`` rows
+    (per ``key``: ``slot_key`` gives ``cost_intervals`` rows)."""
     out: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     for call in calls:
-        row = out[(call.day(config), call.queue, call.agent, call.reason)]
+        row = out[key(call, config)]
         ans = call.answered
         row["offered"] += 1
         row["answered"] += ans
@@ -185,7 +224,7 @@ def _group_metrics(
         first = first_repeat_at(x, everything, config)
         if first is not None and first <= at:
             repeated += 1
-        elif at > x.occurred_at + window:
+        elif at >= x.occurred_at + window:  # METRICS.md: closed from its end instant on
             resolved += 1
         else:
             pending += 1
