@@ -27,6 +27,7 @@ from api.storage.roles import RuntimeRoleError, prepare_runtime_role, runtime_co
 from api.storage.vault import PostgresKeyVault
 from domain.ledger import Ledger
 from projections.config import ViewConfig
+from projections.leadership import Leadership
 from projections.projector import ProjectorHandle, follow_in_background
 from projections.registry import VIEW_NAMES, build_views
 from projections.runner import ProjectionRunner
@@ -39,6 +40,7 @@ __all__ = [
     "database_url",
     "eventsourcing_env",
     "prepare_database",
+    "read_pool",
     "running",
     "runtime_url",
     "start_projectors",
@@ -57,11 +59,23 @@ class Services:
     keys: KeyStore
     keks: Keks
     index: BlindIndex | None = None  # the customer search's (None: no index key)
+    read_pool: ConnectionPool | None = None  # a standby's (None: reads on the primary)
 
     def close(self) -> None:
         """Close the ledger's and the services' pools."""
         self.ledger.close()
         self.key_pool.close()
+        if self.read_pool is not None:
+            self.read_pool.close()
+
+    @property
+    def reads(self) -> ConnectionPool:
+        """The pool of the read endpoints: the standby's if there is one, else the primary's.
+
+        Views and their tracking rows reach a standby in the same WAL records, so a
+        position read there covers the rows read there (``min_position`` holds).
+        """
+        return self.key_pool if self.read_pool is None else self.read_pool
 
     def check_database(self) -> None:
         """Raise at once (within ``database_wait_seconds``) if the database does not answer.
@@ -135,7 +149,29 @@ def build_services(settings: Settings, url: str, kek_ring: Keks | None = None) -
     )
     _limit_statements(ledger, options)
     store = KeyStore(key_pool, key_secret(settings))
-    return Services(settings, url, ledger, key_pool, store, kek_ring, blind_index(settings))
+    services = Services(settings, url, ledger, key_pool, store, kek_ring, blind_index(settings))
+    services.read_pool = read_pool(settings)
+    return services
+
+
+def read_pool(settings: Settings) -> ConnectionPool | None:
+    """A pool on ``read_database_url`` (a standby), if set; it connects in the background
+    (a standby that is down fails only the reads sent to it, with 503, never the start)."""
+    if not settings.read_database_url:
+        return None
+    url, password = settings.read_database_url, _runtime_password(settings)
+    if password and not conninfo_to_dict(url).get("password"):
+        url = make_conninfo(url, password=password)
+    options = connection_options(settings)
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max(2, settings.pool_size),
+        timeout=settings.database_wait_seconds,  # then 503, as when the primary is away
+        kwargs={"options": options} if options else None,
+        check=ConnectionPool.check_connection,
+        open=True,
+    )
 
 
 def connection_options(settings: Settings) -> str:
@@ -257,7 +293,9 @@ def start_projectors(
     """The views named followed in a daemon thread of this process; ``handle.stop()`` ends it.
 
     The projectors get a connection pool of their own (one connection per view, as views
-    are applied concurrently), so that they never starve the API of connections.
+    are applied concurrently), so that they never starve the API of connections. Of the
+    processes projecting a view, one leads it and applies it, the others stand by and
+    take over within ``poll_seconds`` of its end (``projections.leadership``).
     """
     views = build_views(services.view_config, names, indexer=services.indexer)
     pool = ConnectionPool(
@@ -271,4 +309,5 @@ def start_projectors(
     )
     page_size = services.settings.projection_page_size
     runner = ProjectionRunner(services.ledger, pool, views, page_size=page_size)
-    return follow_in_background(runner, poll_seconds)
+    leadership = Leadership(services.database_url, [view.name for view in views], poll_seconds)
+    return follow_in_background(runner, poll_seconds, leadership)

@@ -15,10 +15,19 @@ Run ``python bench/projections.py [--url URL] [--facts N] [--sample S] [--rate R
    own ``ProjectionRunner`` (one runner per view, as the library is meant to be
    used), on the first ``--sample`` facts; the production runner on the same
    sample for a like-for-like ratio.
-4. Steady-state lag: the projectors running as ``touchpoint serve`` runs them,
+4. The hot customer (``bench/projections_hot.py``, skipped with ``--no-hot``): the same
+   history with every second call moved to one customer (as in a real export where
+   every unidentified caller shares one id), recorded into a scratch database on the
+   same server, all four views rebuilt over it as in 2; its rate over phase 2's is the
+   hot-customer ratio (target >= 0.8: no work per call grows with a customer's history).
+5. Steady-state lag: the projectors running as ``touchpoint serve`` runs them,
    another process appends the history's next facts one ``record()`` at a time
    at ``--rate`` per second, a third polls ``view_tracking``; the lag of a fact
    is from the start of its append to the first poll that sees its view past it.
+
+Targets (issue 15): rebuild >= 25,000 facts/s, hot-customer ratio >= 0.8, lag p99 <=
+50 ms at 500 facts/s. The machine's cores are shared by the database, the projectors
+and the appenders: run it on an otherwise idle machine for figures worth quoting.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.bootstrap import build_services, eventsourcing_env
 from api.settings import Settings
+from bench.projections_hot import Hot, hot_rebuild
 from bench.projections_lag import APPENDERS, Lag, steady_lag
 from bench.projections_log import (
     Log,
@@ -71,6 +81,7 @@ class Figures:
     sample_runner: tuple[int, float] = (0, 0.0)
     sample_one: tuple[int, float] = (0, 0.0)
     lag: Lag | None = None
+    hot: Hot | None = None
     loads: dict[str, float] = field(default_factory=dict)  # 1-minute load average per phase
 
 
@@ -107,6 +118,12 @@ def run(url: str, args: argparse.Namespace, console: Console) -> Figures:
         figures.rebuilt = (count_facts(url), seconds)
         figures.loads["rebuild"] = os.getloadavg()[0]
         figures.vacuum_seconds += vacuum(url)
+        if args.hot:
+            console.print(
+                f"hot customer: the same {figures.rebuilt[0]:,} facts, half the calls one's"
+            )
+            figures.hot = hot_rebuild(url, figures.rebuilt[0], args.seed)
+            figures.loads["hot customer"] = os.getloadavg()[0]
         console.print(f"steady state: {len(live):,} facts at {args.rate:,.0f}/s")
         gc.collect()
         figures.lag = steady_lag(services, live, args.rate, round(args.rate * WARM_UP))
@@ -137,8 +154,10 @@ def report(figures: Figures, args: argparse.Namespace, console: Console) -> None
     table.add_row(
         f"rebuild of all four views, runner, pages of {figures.page_size:,}",
         f"{rebuild:,.0f} facts/s ({facts:,} in {seconds:.1f} s)",
-        _target(rebuild >= 15_000, ">= 15,000 facts/s"),
+        _target(rebuild >= 25_000, ">= 25,000 facts/s"),
     )
+    if figures.hot is not None:
+        _hot_rows(table, figures.hot, rebuild)
     table.add_row(
         f"one event per transaction (library ProjectionRunner x4), first {args.sample:,}",
         f"{one:,.0f} facts/s",
@@ -169,7 +188,7 @@ def _lag_rows(table: Table, lag: Lag, args: argparse.Namespace) -> None:
     table.add_row(
         f"lag, customer view, {args.rate:,.0f} facts/s for {args.seconds:.0f} s: p50 / p99 / max",
         f"{ms('customer', 0.5)} / {ms('customer', 0.99)} / {ms('customer', 1.0)} ms",
-        _target(p99 <= 0.25, "p99 <= 250 ms"),
+        _target(p99 <= 0.05, "p99 <= 50 ms"),
     )
     others = [name for name in ("cost", "crm", "cem") if name in lag.latencies]
     table.add_row(
@@ -191,6 +210,19 @@ def _lag_rows(table: Table, lag: Lag, args: argparse.Namespace) -> None:
         table.add_row("facts never seen applied", str(lag.missing), "[red]none expected[/]")
 
 
+def _hot_rows(table: Table, hot: Hot, spread: float) -> None:
+    table.add_row(
+        f"rebuild, hot customer ({hot.hot_calls:,} of {hot.calls:,} calls one customer's)",
+        f"{hot.rate:,.0f} facts/s ({hot.facts:,} in {hot.seconds:.1f} s)",
+        "",
+    )
+    table.add_row(
+        "hot customer / the same calls spread over customers",
+        f"{hot.rate / spread:.2f}",
+        _target(hot.rate / spread >= 0.8, ">= 0.8"),
+    )
+
+
 def _target(met: bool, text: str) -> str:
     return f"{text} {'[green]met[/]' if met else '[red]missed[/]'}"
 
@@ -204,6 +236,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="appends per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="steady-state duration")
     parser.add_argument("--seed", type=int, default=1, help="the history's seed")
+    parser.add_argument(
+        "--hot",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="rebuild the hot-customer history too (a second log of --facts facts)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     console = Console(width=max(130, Console().width))

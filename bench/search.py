@@ -191,7 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         logging.disable(logging.INFO)  # an access line per request would drown the table
         with client:
             timings = measure(client, key, picked, args.requests)
-    console.print(f"{len(picked)} customers, {args.requests} requests of each kind, {date.today()}")
+    console.print(
+        f"{args.customers:,} customers in the log, {len(picked)} of them asked for, "
+        f"{args.requests} requests of each kind, {date.today()}"
+    )
     report(timings, console)
     median = statistics.median(timings.seconds["customer view"]) * 1000
     console.print(f"customer view median: {median:.1f} ms")

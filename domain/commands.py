@@ -24,9 +24,11 @@ from pydantic import (
 )
 
 from domain import ids
+from domain.policy import RULES, Rule
 
 __all__ = [
     "MAX_NOTES",
+    "MAX_QUIET_DAYS",
     "MAX_REASONS",
     "AnyCommand",
     "CallReason",
@@ -45,9 +47,11 @@ __all__ = [
     "MailshotOpening",
     "Money",
     "PlanCampaign",
+    "PublishContactPolicy",
     "Purpose",
     "ReasonCode",
     "RecordCall",
+    "RecordContactSuppressed",
     "RecordMailshotBounced",
     "RecordMailshotConverted",
     "RecordMailshotDelivered",
@@ -68,6 +72,7 @@ Text = Annotated[
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
 MAX_NOTES = 2000
 MAX_REASONS = 200
+MAX_QUIET_DAYS = 3650  # ten years: longer is "never", which is what erasure is for
 
 
 def _blank_is_none(text: str) -> str | None:
@@ -285,6 +290,40 @@ class PublishCallReasons(Command):
 
     def stream_id(self) -> UUID:
         return ids.call_reasons_stream_id()
+
+
+QuietDays = Annotated[int, Strict(), Field(ge=0, le=MAX_QUIET_DAYS)]
+
+
+class PublishContactPolicy(Command):
+    """A new contact policy; the latest published is the one in force (``domain.policy``)."""
+
+    kind: Literal["contact_policy_published"] = "contact_policy_published"
+    pressure_cap: Annotated[int, Strict(), Field(ge=0, le=1000)]
+    unresolved_call_quiet_days: QuietDays
+    detractor_quiet_days: QuietDays
+    complaint_quiet_days: QuietDays
+    complaint_reasons: list[ReasonCode] = Field(max_length=MAX_REASONS)
+    KIND = "ContactPolicyPublished"
+
+    def stream_id(self) -> UUID:
+        return ids.contact_policy_stream_id()
+
+
+class RecordContactSuppressed(CustomerCommand):
+    """A campaign's recipient suppressed by the contact policy, with the rules that blocked."""
+
+    kind: Literal["contact_suppressed"] = "contact_suppressed"
+    campaign_id: Text
+    channel: Channel
+    at: AwareDatetime
+    rules: list[Rule] = Field(min_length=1, max_length=len(RULES))
+    policy_position: int | None = Field(default=None, ge=1)
+    KIND = "ContactSuppressed"
+    OPENS_STREAM = True
+
+    def stream_id(self) -> UUID:
+        return ids.suppression_stream_id(self.source, self.source_id)
 
 
 class MailshotOpening(CustomerCommand):

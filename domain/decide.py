@@ -23,7 +23,9 @@ __all__ = [
     "erase_customer",
     "plan_campaign",
     "publish_call_reasons",
+    "publish_contact_policy",
     "record_call",
+    "record_contact_suppressed",
     "record_mailshot_bounced",
     "record_mailshot_converted",
     "record_mailshot_delivered",
@@ -145,6 +147,29 @@ def publish_call_reasons(cmd: c.PublishCallReasons, s: Session) -> f.Fact:
     )
 
 
+def publish_contact_policy(cmd: c.PublishContactPolicy, s: Session) -> f.Fact:
+    rules.check_unique_codes(cmd.complaint_reasons, field="complaint_reasons.{}")
+    return f.ContactPolicyPublished(
+        **_base(cmd, s),
+        pressure_cap=cmd.pressure_cap,
+        unresolved_call_quiet_days=cmd.unresolved_call_quiet_days,
+        detractor_quiet_days=cmd.detractor_quiet_days,
+        complaint_quiet_days=cmd.complaint_quiet_days,
+        complaint_reasons=list(cmd.complaint_reasons),
+    )
+
+
+def record_contact_suppressed(cmd: c.RecordContactSuppressed, s: Session) -> f.Fact:
+    return f.ContactSuppressed(
+        **_base(cmd, s),
+        campaign_id=cmd.campaign_id,
+        channel=cmd.channel,
+        at=cmd.at,
+        rules=list(cmd.rules),
+        policy_position=cmd.policy_position,
+    )
+
+
 _CORRECTABLE = (
     "queue",
     "agent_id",
@@ -255,6 +280,8 @@ DECISIONS: dict[type[c.Command], Callable[[Any, Session], f.Fact]] = {
     c.PlanCampaign: plan_campaign,
     c.RecordCall: record_call,
     c.PublishCallReasons: publish_call_reasons,
+    c.PublishContactPolicy: publish_contact_policy,
+    c.RecordContactSuppressed: record_contact_suppressed,
     c.CorrectCall: correct_call,
     c.RecordMailshotSent: record_mailshot_sent,
     c.RecordMailshotHeldBack: record_mailshot_held_back,

@@ -26,6 +26,8 @@ __all__ = [
     "CallRecorded",
     "CampaignPlanned",
     "ContactDetailsChanged",
+    "ContactPolicyPublished",
+    "ContactSuppressed",
     "CustomerErased",
     "CustomerFact",
     "CustomerRegistered",
@@ -201,6 +203,41 @@ class CallReasonsPublished(Fact):
 
     reasons: list[dict[str, str]]
     free_text_allowed: bool
+
+
+@fact("touchpoint:ContactPolicyPublished")
+@dataclass(frozen=True)
+class ContactPolicyPublished(Fact):
+    """The centre's contact policy, as an admin published it (it replaces the last).
+
+    ``pressure_cap``: mailshots per 30 days a customer may have before no more are sent;
+    the ``*_quiet_days``: no marketing for that many days after an unresolved call, a
+    detractor reply left without follow-up, or a call whose reason is one of
+    ``complaint_reasons`` (0 switches a quiet period off). See ``domain.policy``.
+    """
+
+    pressure_cap: int
+    unresolved_call_quiet_days: int
+    detractor_quiet_days: int
+    complaint_quiet_days: int
+    complaint_reasons: list[str]
+
+
+@fact("touchpoint:ContactSuppressed")
+@dataclass(frozen=True)
+class ContactSuppressed(CustomerFact):
+    """A campaign's recipient was not contacted: the contact policy blocked them.
+
+    ``rules``: the names of the rules that blocked (``domain.policy.RULES``);
+    ``policy_position``: the policy applied (None: the default); ``at``: the instant the
+    policy was asked about (``occurred_at``: when it was asked).
+    """
+
+    campaign_id: str
+    channel: str
+    at: datetime
+    rules: list[str]
+    policy_position: int | None
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ __all__ = [
     "call_reasons_stream_id",
     "call_stream_id",
     "campaign_stream_id",
+    "contact_policy_stream_id",
     "customer_stream_id",
     "derive_id",
     "mailshot_stream_id",
+    "suppression_stream_id",
     "survey_stream_id",
 ]
 
@@ -56,9 +58,19 @@ def call_reasons_stream_id() -> UUID:
     return derive_id("call-reasons", OWN_SOURCE, "centre")
 
 
+def contact_policy_stream_id() -> UUID:
+    """The one stream of the centre's contact policies, each publication a new version."""
+    return derive_id("contact-policy", OWN_SOURCE, "centre")
+
+
 def mailshot_stream_id(source: str, source_id: str) -> UUID:
     """Stream of one mailshot to one recipient, keyed by the send's id."""
     return derive_id("mailshot", source, source_id)
+
+
+def suppression_stream_id(source: str, source_id: str) -> UUID:
+    """Stream of one suppressed recipient of one suppression run."""
+    return derive_id("suppression", source, source_id)
 
 
 def survey_stream_id(source: str, source_id: str) -> UUID:

@@ -180,13 +180,13 @@ def check_same_customer(original: Fact, customer_ref: str, field: str) -> None:
         raise errors.CustomerMismatch(msg, field="customer_ref")
 
 
-def check_unique_codes(codes: Sequence[str]) -> None:
+def check_unique_codes(codes: Sequence[str], field: str = "reasons.{}.code") -> None:
     """Each reason code once in a list (the second one is named)."""
     seen: set[str] = set()
     for index, code in enumerate(codes):
         if code in seen:
             msg = f"reason code {code} is in the list twice"
-            raise errors.DuplicateReasonCode(msg, field=f"reasons.{index}.code")
+            raise errors.DuplicateReasonCode(msg, field=field.format(index))
         seen.add(code)
 
 

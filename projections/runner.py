@@ -26,12 +26,14 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from domain.ledger import Ledger
 from domain.reading import LoggedFact
+from projections.log import LogReader
 from projections.tracking import advance, lock_tracking, rewind, view_position
 
 __all__ = [
     "CHANNEL",
     "CONNECTION_ERRORS",
     "Backoff",
+    "LeadFn",
     "ProgressFn",
     "ProjectionRunner",
     "View",
@@ -57,6 +59,7 @@ class View(Protocol):
 
 
 ProgressFn = Callable[[int], None]
+LeadFn = Callable[[], Sequence[str]]  # the views this process may apply now
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class ProjectionRunner:
         self.pool = pool
         self.views = {view.name: view for view in views}
         self.page_size = page_size
+        self.log = LogReader(ledger, pool)  # pages decoded once, lean (projections.log)
         self._sick: dict[str, tuple[Backoff, float]] = {}  # failing view -> retry time
 
     def position(self, name: str) -> int:
@@ -145,7 +149,7 @@ class ProjectionRunner:
         return positions
 
     def _read(self, start: int, until: int | None) -> list[LoggedFact]:
-        page = self.ledger.read_log(start, self.page_size)
+        page = self.log.read(start, self.page_size)
         return page if until is None else [item for item in page if item.position <= until]
 
     def _try_apply(self, name: str, start: int, page: Sequence[LoggedFact]) -> int | Exception:
@@ -222,28 +226,36 @@ class ProjectionRunner:
         lag_seconds = max(0.0, (now - oldest[0].recorded_at).total_seconds()) if oldest else 0.0
         return ViewStatus(name, position, head, lag_facts, lag_seconds)
 
-    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+    def run(
+        self, stop: threading.Event, poll_seconds: float = 1.0, lead: LeadFn | None = None
+    ) -> None:
         """Keep every view caught up until ``stop`` is set.
 
         New facts are noticed through LISTEN/NOTIFY, with a poll every ``poll_seconds``
         as the fallback. Losing the database is logged and retried with a growing
         delay; a view whose pages fail is retried later while the others carry on.
+        With ``lead``, only the views it returns (asked before each catch-up) are
+        applied: those this process leads (``projections.leadership``).
         """
         backoff = Backoff()
         while not stop.is_set():
             try:
-                self._follow(stop, poll_seconds, backoff)
+                self._follow(stop, poll_seconds, backoff, lead)
             except Exception:  # keep projecting whatever went wrong; never spin
                 delay = backoff.next()
                 log.exception("projector lost its way; retrying in %.1f s", delay)
                 stop.wait(delay)
 
-    def _follow(self, stop: threading.Event, poll_seconds: float, backoff: Backoff) -> None:
+    def _follow(
+        self, stop: threading.Event, poll_seconds: float, backoff: Backoff, lead: LeadFn | None
+    ) -> None:
         # A connection of its own: a LISTEN must not leak into pooled connections.
         with psycopg.connect(conninfo(self.pool), autocommit=True) as listener:
             listener.execute(SQL("LISTEN {}").format(Identifier(CHANNEL)))
             while not stop.is_set():
-                self.catch_up_many(self._healthy(), stop=stop, isolate=True)
+                led = set(self.views if lead is None else lead())
+                names = [name for name in self._healthy() if name in led]
+                self.catch_up_many(names, stop=stop, isolate=True)
                 backoff.reset()
                 _wait_for_notify(listener, poll_seconds)
 

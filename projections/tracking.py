@@ -91,9 +91,13 @@ def _pooled_position(pool: ConnectionPool, view: str) -> int:
 
 def lock_tracking(cur: Cursor[Any], name: str) -> int:
     """Lock the view's tracking row for this transaction (made if missing); its position."""
-    cur.execute("INSERT INTO view_tracking (view_name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
-    cur.execute(_POSITION + " FOR UPDATE", (name,))
-    row = cur.fetchone()
+    # The row exists but for a view's first page: one round trip per page, not two.
+    row = cur.execute(_POSITION + " FOR UPDATE", (name,), prepare=True).fetchone()
+    if row is None:
+        cur.execute(
+            "INSERT INTO view_tracking (view_name) VALUES (%s) ON CONFLICT DO NOTHING", (name,)
+        )
+        row = cur.execute(_POSITION + " FOR UPDATE", (name,)).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -104,6 +108,7 @@ def advance(cur: Cursor[Any], name: str, position: int, recorded_at: datetime | 
         "UPDATE view_tracking SET position = %s, updated_at = now(), "
         "last_recorded_at = %s WHERE view_name = %s",
         (position, recorded_at, name),
+        prepare=True,
     )
 
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-calls": ("imports", "Record the calls of an ACD / telephony CSV export."),
     "import-surveys": ("imports", "Record the replies of a survey tool's CSV export."),
     "import-mailshots": ("imports", "Record a campaign send list or a response file."),
+    "suppress": ("suppress", "Decide a campaign's recipient list under the contact policy."),
     "views": ("views", "Projection views: their lag, and rebuilding one from the log."),
     "keys": ("keys", "API keys: create, revoke, list, show-demo; KEKs: rotate, new keyring."),
     "audit": ("audit", "Tamper evidence: digests, verification, proofs, exports."),

@@ -164,9 +164,11 @@ def _with_banner(base: type[uvicorn.Server], config: Any, banner: list[str]) -> 
     return Server(config)
 
 
-def _view_names(values: list[str] | None) -> list[str]:
+def _view_names(values: list[str] | None, lists: str | None = None) -> list[str]:
+    """The views named by ``--view`` (repeated) and ``--views a,b``; none named: all."""
+    given = [*(values or []), *(part.strip() for part in (lists or "").split(",") if part.strip())]
     try:
-        return [check_view_name(name) for name in values] if values else list(VIEW_NAMES)
+        return list(dict.fromkeys(check_view_name(name) for name in given)) or list(VIEW_NAMES)
     except UnknownView as unknown:
         raise typer.BadParameter(str(unknown)) from unknown
 
@@ -176,25 +178,46 @@ def project(
         list[str] | None,
         typer.Option(help="Only this view (repeat for several); default all.", show_default=False),
     ] = None,
+    views: Annotated[
+        str | None,
+        typer.Option(
+            help="Only these views, comma-separated (e.g. cost,crm); default all.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run the projectors alone (no API) until Ctrl-C or SIGTERM."""
-    names = _view_names(view)
+    """Run the projectors alone (no API) until Ctrl-C or SIGTERM.
+
+    Several may run for the same views (on one machine or several): for each view one
+    leads and applies it, the others stand by and take over within a second or two of
+    its end. Each change of role is printed (`cost: leader`, `cost: standby`).
+    """
+    names = _view_names(view, views)
     err().print(f"projecting {', '.join(names)}; Ctrl-C to stop", highlight=False)
     with database_errors():
         project_until_stopped(Settings(), names)
 
 
 def project_until_stopped(settings: Settings, names: Sequence[str] = VIEW_NAMES) -> None:
-    """Run the projectors in this process until SIGINT or SIGTERM."""
+    """Run the projectors in this process until SIGINT or SIGTERM, printing role changes."""
     stop = threading.Event()
     stop_on_signals(stop.set)
     from api.bootstrap import running, start_projectors  # noqa: PLC0415
 
     with running(settings) as services:
         handle = start_projectors(services, names)
-        while not stop.wait(1.0) and handle.running:
-            pass
+        shown: dict[str, str] = {}
+        while not stop.wait(0.2) and handle.running:
+            shown = _show_roles(handle.roles(), shown)
         handle.stop()
+
+
+def _show_roles(roles: dict[str, str], shown: dict[str, str]) -> dict[str, str]:
+    """Print each view whose role differs from ``shown`` (``cost: leader``); the roles."""
+    for name, role in roles.items():
+        if shown.get(name) != role:
+            err().print(f"{name}: {role}", highlight=False)
+    return roles
 
 
 def register(app: typer.Typer) -> None:

@@ -26,22 +26,32 @@ def _check_name(name: str) -> str:
 
 
 def status() -> None:
-    """Each view's position, and its lag behind the log in facts and in seconds."""
+    """Each view's position, its lag behind the log in facts and in seconds, and the
+    projector leading it (the PostgreSQL backend pid holding its lock; none: no projector
+    runs for it)."""
     from api.bootstrap import running  # noqa: PLC0415
+    from projections.leadership import leaders  # noqa: PLC0415
 
     with database_errors(), running(Settings()) as services:
         rows = services.runner().status()
-    Console().print(status_table(rows))
+        with services.key_pool.connection() as conn:
+            led = leaders(conn, [row.name for row in rows])
+    Console().print(status_table(rows, led))
 
 
-def status_table(rows: list[ViewStatus]) -> Table:
-    """The status of the views as a table."""
+def status_table(rows: list[ViewStatus], led: dict[str, int | None] | None = None) -> Table:
+    """The status of the views as a table (with ``led``, a column of their leaders)."""
     table = Table(title="Views")
-    for column in ("view", "position", "log head", "lag (facts)", "lag (seconds)"):
-        table.add_column(column, justify="left" if column == "view" else "right")
+    columns = ["view", "position", "log head", "lag (facts)", "lag (seconds)"]
+    for column in [*columns, *(["leader"] if led is not None else [])]:
+        table.add_column(column, justify="left" if column in ("view", "leader") else "right")
     for row in rows:
-        lag = f"{row.lag_seconds:.1f}"
-        table.add_row(row.name, str(row.position), str(row.head), str(row.lag_facts), lag)
+        cells = [row.name, str(row.position), str(row.head), str(row.lag_facts)]
+        cells.append(f"{row.lag_seconds:.1f}")
+        if led is not None:
+            pid = led.get(row.name)
+            cells.append("none" if pid is None else f"pid {pid}")
+        table.add_row(*cells)
     return table
 
 

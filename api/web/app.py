@@ -28,6 +28,8 @@ from api.web.routes import (
     batch,
     call_reasons,
     chain,
+    contact_policy,
+    contactability,
     customer_search,
     customers,
     health,
@@ -35,6 +37,8 @@ from api.web.routes import (
     metrics,
     pages,
     recording,
+    suppression,
+    wallboard,
 )
 
 TAGS: list[dict[str, Any]] = [
@@ -60,10 +64,14 @@ def _routers() -> list[APIRouter]:
         chain.router(),
         admin.router(),
         call_reasons.router(),
+        contact_policy.router(),
         customer_search.router(),  # before customers: /customers/lookup is not a {ref}
         customers.router(),
+        contactability.router(),
+        suppression.router(),
         live.router(),
         metrics.router(),
+        wallboard.router(),
         pages.router(),
     ]
 

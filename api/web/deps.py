@@ -25,10 +25,13 @@ __all__ = [
     "Analyst",
     "Auditor",
     "CheckedServicesDep",
+    "ContactAsker",
     "Integrator",
     "KeyStoreDep",
     "LedgerDep",
     "Operator",
+    "PageReader",
+    "PolicyReader",
     "ReasonReader",
     "RebuildsDep",
     "Recorder",
@@ -110,3 +113,8 @@ Recorder = Annotated[Principal, Depends(require("agent", "integrator"))]
 Integrator = Annotated[Principal, Depends(require("integrator"))]
 Operator = Annotated[Principal, Depends(require("auditor", "admin"))]
 ReasonReader = Annotated[Principal, Depends(require("agent", "analyst", "admin"))]
+ContactAsker = Annotated[Principal, Depends(require("agent", "integrator"))]
+"""Who asks whether a customer may be contacted: a desktop, a campaign tool."""
+PolicyReader = Annotated[Principal, Depends(require("agent", "analyst", "integrator", "admin"))]
+PageReader = Annotated[Principal, Depends(require("agent", "analyst", "admin"))]
+"""The pages' users: their display settings."""

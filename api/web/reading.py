@@ -63,7 +63,7 @@ def wait_for_view(services: Services, view: str, min_position: int | None) -> No
         return
     wait = services.settings.read_wait_seconds
     try:
-        wait_for_position(services.key_pool, view, min_position, wait)
+        wait_for_position(services.reads, view, min_position, wait)
     except ViewBehind as behind:
         raise view_behind(behind) from behind
 

@@ -87,33 +87,46 @@ USING unnest(%b::date[], %b::text[], %b::text[], %b::text[]) AS e (day, queue, a
 WHERE (d.day, d.queue, d.agent, d.reason) = (e.day, e.queue, e.agent, e.reason)
     AND d.offered = 0
 """
-# Repeat links recomputed around what the page touched. A call's links depend on the
-# calls within W of it, so only calls within W of a touched instant can change: those
-# are updated, computed over the calls within 2W (their whole neighbourhood). A repeat
-# is a strictly later call within W (end included); EXCLUDE GROUP leaves out the call
-# itself and calls at the very same instant (neither repeats the other).
+# Repeat links recomputed around what the page touched, per (customer, reason) between
+# the earliest (low) and latest (high) instant touched. A touch at t can change the
+# first repeat of the calls in [t - W, t) and the repeat flag of the calls in (t, t + W]
+# (and both of a call at t), so first repeats are recomputed for the calls in
+# [low - W, high] and repeat flags for those in [low, high + W]: both only need the
+# calls in [low - W, high + W], one range scan of (customer_ref, reason, occurred_at).
+# A repeat is a strictly later call within W (end included): the first repeat is the
+# first call in (t, t + W], and a call is a repeat if an answered call lies in
+# [t - W, t). Timestamps are microseconds, so "strictly" is one microsecond; these
+# frames exclude no rows, so PostgreSQL slides them (first_value reads the frame's
+# first row; count adds and removes rows) instead of re-scanning W for every call: the
+# work is the calls in the range, whatever one customer's share of them.
 RELINK = """
 WITH spans AS (
     SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[])
         AS k (customer_ref, reason, low, high)
 ), linked AS (
-    SELECT c.call_id, c.first_repeat_at AS was_first, c.is_repeat AS was_repeat,
-        c.occurred_at BETWEEN k.low - {window} AND k.high + {window} AS near,
-        CASE WHEN c.outcome = 'answered' THEN min(c.occurred_at) OVER later END AS first_repeat_at,
+    SELECT c.call_id, c.occurred_at, k.low, k.high,
+        c.first_repeat_at AS was_first, c.is_repeat AS was_repeat,
+        CASE WHEN c.outcome = 'answered' THEN first_value(c.occurred_at) OVER later
+            END AS first_repeat_at,
         count(*) FILTER (WHERE c.outcome = 'answered') OVER earlier > 0 AS is_repeat
     FROM spans AS k JOIN cost_calls AS c
         ON c.customer_ref = k.customer_ref AND c.reason = k.reason
-        AND c.occurred_at BETWEEN k.low - 2 * {window} AND k.high + 2 * {window}
+        AND c.occurred_at BETWEEN k.low - {window} AND k.high + {window}
     WINDOW later AS (
         PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
-        RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING EXCLUDE GROUP
+        RANGE BETWEEN '1 microsecond' FOLLOWING AND {window} FOLLOWING
     ), earlier AS (
         PARTITION BY c.customer_ref, c.reason ORDER BY c.occurred_at
-        RANGE BETWEEN {window} PRECEDING AND CURRENT ROW EXCLUDE GROUP
+        RANGE BETWEEN {window} PRECEDING AND '1 microsecond' PRECEDING
     )
+), fresh AS (
+    SELECT call_id, was_first, was_repeat,
+        CASE WHEN occurred_at <= high THEN first_repeat_at ELSE was_first END AS first_repeat_at,
+        CASE WHEN occurred_at >= low THEN is_repeat ELSE was_repeat END AS is_repeat
+    FROM linked
 ), changed AS (
-    SELECT * FROM linked
-    WHERE near AND (was_first IS DISTINCT FROM first_repeat_at OR was_repeat <> is_repeat)
+    SELECT * FROM fresh
+    WHERE was_first IS DISTINCT FROM first_repeat_at OR was_repeat <> is_repeat
 )
 UPDATE cost_calls AS c SET first_repeat_at = changed.first_repeat_at, is_repeat = changed.is_repeat
 FROM changed

@@ -115,8 +115,7 @@ class CrmView:
         rows = [self.page_row(item) for item in page if _relevant(item)]
         if not rows:
             return
-        cur.execute(PAGE_TABLE)
-        cur.execute("DELETE FROM crm_page")
+        cur.execute(PAGE_TABLE + "; DELETE FROM crm_page")  # one round trip
         with cur.copy(f"COPY crm_page ({PAGE_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -88,6 +88,7 @@ class CustomerView:
         "customer_profile",
         "customer_details",
         "customer_consent",
+        "customer_consent_changes",
         "customer_timeline",
         "customer_search",
         "customer_campaigns",
@@ -212,6 +213,28 @@ def _consent(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:
             "WHERE (excluded.occurred_at, excluded.position) > (c.occurred_at, c.position)",
             arrays(latest.values(), 5),
         )
+    _insert(cur, "customer_consent_changes", _CONSENT_CHANGES, [_change(i) for i in items])
+
+
+_CONSENT_CHANGES = (
+    ("position", "bigint"),
+    ("customer_ref", "text"),
+    ("channel", "text"),
+    ("granted", "boolean"),
+    ("occurred_at", "timestamptz"),
+)
+
+
+def _change(item: LoggedFact) -> Row:
+    """Every consent change, for the contact policy's consent at a past instant."""
+    fact = item.fact
+    assert isinstance(fact, f.MarketingConsentChanged)
+    fields = {"customer_ref": fact.customer_ref, "channel": fact.channel}
+    return fields | {
+        "granted": fact.granted,
+        "occurred_at": fact.occurred_at,
+        "position": item.position,
+    }
 
 
 def _erase(cur: Cursor[Any], items: Sequence[LoggedFact]) -> None:

@@ -44,6 +44,10 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("DELETE", "/customers/{ref}/personal-data"): "erasePersonalData",
     ("GET", "/call-reasons"): "getCallReasons",
     ("PUT", "/call-reasons"): "publishCallReasons",
+    ("GET", "/contact-policy"): "getContactPolicy",
+    ("PUT", "/contact-policy"): "publishContactPolicy",
+    ("GET", "/customers/{ref}/contactability"): "getContactability",
+    ("POST", "/campaigns/{campaign_id}/suppression"): "suppressCampaignRecipients",
     ("GET", "/customers"): "searchCustomers",
     ("GET", "/customers/lookup"): "lookupCaller",
     ("GET", "/customers/{ref}"): "getCustomer",
@@ -57,6 +61,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", "/metrics/cem"): "getCemMetrics",
     ("GET", "/metrics/cem/detractors"): "getDetractors",
     ("GET", "/metrics/insights"): "getInsights",
+    ("GET", "/display"): "getDisplaySettings",
+    ("GET", "/wallboard/events"): "streamWallboard",
 }
 _WORD = re.compile(r"[A-Za-z0-9]+")
 

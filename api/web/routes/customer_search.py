@@ -134,7 +134,7 @@ def search_customers(
         match = _filter(_index(services), phone, email, name)
         match = SearchFilter(match.phone, match.email, match.name, ref)
     wait_for_view(services, VIEW, min_position)
-    with snapshot(services.key_pool) as conn:
+    with snapshot(services.reads) as conn:
         found, more = find_customers(conn, match, limit=limit, offset=offset)
         items = [_match(conn, services, row) for row in found]
         position = view_position(conn, VIEW)
@@ -163,7 +163,7 @@ def lookup_caller(
     if index.phone_tokens(phone) is None:
         raise invalid("phone", "not a phone number")
     wait_for_view(services, VIEW, min_position)
-    with snapshot(services.key_pool) as conn:
+    with snapshot(services.reads) as conn:
         found = best_callers(conn, index, phone)
         match = _match(conn, services, found[0]) if len(found) == 1 else None
     log.info("caller lookup", extra={"matches": len(found)})

@@ -103,7 +103,7 @@ def get_customer(
         profile = _as_of(services, ref, as_of, at, min_position)
     else:
         wait_for_view(services, VIEW, min_position)
-        with snapshot(services.key_pool) as conn:
+        with snapshot(services.reads) as conn:
             profile = customer_profile(
                 conn, SnapshotVault(conn, services.keks), ref, services.view_config, at
             )
@@ -149,7 +149,7 @@ def get_timeline(
     if after is not None and before is not None:
         raise invalid("before", "give either `after` or `before`, not both")
     wait_for_view(services, VIEW, min_position)
-    with snapshot(services.key_pool) as conn:
+    with snapshot(services.reads) as conn:
         if not is_known(conn, ref):
             raise not_found("customer-not-found", "no fact names this customer")
         try:

@@ -164,7 +164,7 @@ def _serve(services: Services, request: Request, params: RangeParams, spec: Spec
     at = params.at or datetime.now(UTC)
     query = MetricQuery(params.date_from, params.date_to, group_by, params.filters(), at)
     query = spec.refine(query, params)
-    with snapshot(services.key_pool) as conn:
+    with snapshot(services.reads) as conn:
         if params.as_of_schema is not None:
             _use_replay(conn, params.as_of_schema, spec.view)
         found = spec.query(conn, query, services.view_config)

@@ -1,4 +1,4 @@
-"""The two pages served by the API: the agent desktop and the analyst dashboard.
+"""The pages served by the API: the agent desktop, the analyst dashboard, the wallboard.
 
 Both are static HTML and JavaScript from ``api/web/static`` (the charting library is
 vendored there: nothing is fetched from elsewhere at run time). The pages need no
@@ -56,15 +56,22 @@ def dashboard() -> FileResponse:
     return _file("dashboard.html")
 
 
+def wallboard() -> FileResponse:
+    """The wallboard: today's queues, live (an analyst key: aggregates only)."""
+    return _file("wallboard.html")
+
+
 def static_file(path: str) -> FileResponse:
     """Scripts, styles and the vendored charting library of the pages."""
     return _file(path)
 
 
 def router() -> APIRouter:
-    """``GET /desktop``, ``GET /dashboard`` and ``GET /static/{path}`` (no key needed)."""
+    """``GET /desktop``, ``GET /dashboard``, ``GET /wallboard`` and ``GET /static/{path}``
+    (no key needed to load them)."""
     routes = APIRouter(tags=["pages"], include_in_schema=False)
     routes.add_api_route("/desktop", desktop, methods=["GET"])
     routes.add_api_route("/dashboard", dashboard, methods=["GET"])
+    routes.add_api_route("/wallboard", wallboard, methods=["GET"])
     routes.add_api_route("/static/{path:path}", static_file, methods=["GET"])
     return routes

@@ -114,17 +114,45 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const number = new Intl.NumberFormat("en-GB");
+// How numbers, money, dates and times are written: the centre's settings (GET /display)
+// once a page has called `configure`, else British English and pounds; times always name
+// their zone (the centre's once configured), so a time is never left to guessing.
+const display = { locale: "en-GB", currency: "GBP", timeZone: undefined };
+
+export function configure({ locale, currency, timezone } = {}) {
+  if (locale) display.locale = locale;
+  if (currency) display.currency = currency;
+  if (timezone) display.timeZone = timezone;
+}
+
+export function displaySettings() {
+  return { ...display };
+}
+
+const when = (options) => ({ ...options, timeZone: display.timeZone });
 export const fmt = {
-  int: (v) => (v === null || v === undefined ? "–" : number.format(v)),
+  int: (v) => (v === null || v === undefined ? "–" : new Intl.NumberFormat(display.locale).format(v)),
   pct: (v, digits = 1) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(digits)} %`),
   seconds: (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} s`),
-  minutes: (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`,
-  money: (v) => (v === null || v === undefined ? "–" : `£${Number(v).toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`),
-  date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }),
+  // m:ss (h:mm:ss from an hour): one unit for waits and handle times, on axes and in text.
+  minutes(s) {
+    if (s === null || s === undefined || Number.isNaN(s)) return "–";
+    const total = Math.round(s);
+    const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+    const ss = String(seconds).padStart(2, "0");
+    return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${ss}` : `${minutes}:${ss}`;
+  },
+  money: (v) => (v === null || v === undefined ? "–"
+    : new Intl.NumberFormat(display.locale, { style: "currency", currency: display.currency }).format(Number(v))),
+  currencySymbol: () => new Intl.NumberFormat(display.locale, { style: "currency", currency: display.currency })
+    .formatToParts(0).find((p) => p.type === "currency").value,
+  date: (iso) => new Date(iso).toLocaleDateString(display.locale, when({ day: "numeric", month: "short", year: "numeric" })),
+  // A calendar day ("2026-12-06"), written in the centre's locale: no zone shifts it.
+  day: (iso, options = { day: "numeric", month: "short", year: "numeric" }) =>
+    new Date(`${iso}T12:00:00Z`).toLocaleDateString(display.locale, { ...options, timeZone: "UTC" }),
   // With the zone's name ("6 Dec 2026, 09:12 GMT"): a time never leaves its zone to guessing.
-  when: (iso) => new Date(iso).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
-  time: (iso) => new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
+  when: (iso) => new Date(iso).toLocaleString(display.locale, when({ day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" })),
+  time: (iso) => new Date(iso).toLocaleTimeString(display.locale, when({ hour: "2-digit", minute: "2-digit", timeZoneName: "short" })),
   ago(iso, now = Date.now()) {
     const seconds = Math.max(0, (now - new Date(iso).getTime()) / 1000);
     if (seconds < 90) return "just now";
@@ -133,3 +161,41 @@ export const fmt = {
     return `${Math.round(seconds / 86400)} days ago`;
   },
 };
+
+// Server-Sent Events read with fetch (EventSource cannot send a header, and a key must
+// never go in a URL): `onEvent({event, id, data})` per event; resolves "revoked" when the
+// server says the key was revoked, "ended" when the stream ends; ApiError on a refusal.
+export async function readEvents(path, { signal, onEvent, onOpen = () => {} }) {
+  const headers = { "X-API-Key": storedKey() || "", Accept: "text/event-stream" };
+  const response = await fetch(path, { headers, signal, cache: "no-store" });
+  if (!response.ok) throw new ApiError(response.status, null);
+  onOpen();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done || signal?.aborted) return "ended";
+    buffer = (buffer + value).replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const event = parseEvent(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      if (event.event === "revoked") return "revoked";
+      if (event.data !== null) onEvent({ ...event, data: JSON.parse(event.data) });
+    }
+  }
+}
+
+function parseEvent(block) {
+  const event = { id: null, data: null, event: null };
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "id") event.id = value;
+    if (field === "event") event.event = value;
+    if (field === "data") event.data = event.data === null ? value : `${event.data}\n${value}`;
+  }
+  return event;
+}

@@ -112,3 +112,54 @@ export function cemRatios(s) {
     closedLoop: s.closed + s.expired ? (100 * s.closed) / (s.closed + s.expired) : null,
   };
 }
+
+// The default range: whole periods only, ending with the last one complete before `today`
+// (ISO day in the centre's zone): 13 weeks (Mon–Sun), 30 days, or 12 calendar months.
+export function completeRange(today, per, count) {
+  if (per === "month") {
+    const to = addDays(`${today.slice(0, 7)}-01`, -1);
+    const first = new Date(`${to.slice(0, 7)}-01T00:00:00Z`);
+    first.setUTCMonth(first.getUTCMonth() - (count - 1));
+    return { from: isoDay(first), to };
+  }
+  if (per === "week") {
+    const to = addDays(periodOf(today, "week"), -1); // the Sunday before this week
+    return { from: addDays(to, 1 - 7 * count), to };
+  }
+  const to = addDays(today, -1);
+  return { from: addDays(to, 1 - count), to };
+}
+
+// Periods of `keys` not wholly inside from..to, or not over before `today`: partial.
+export function partialPeriods(keys, from, to, per, today) {
+  const partial = new Set();
+  for (const key of keys) {
+    const first = per === "day" ? key : per === "week" ? key : `${key}-01`;
+    const last = per === "day" ? key : per === "week" ? addDays(key, 6) : lastOfMonth(key);
+    if (first < from || last > to || last >= today) partial.add(key);
+  }
+  return partial;
+}
+
+function lastOfMonth(month) {
+  const next = new Date(`${month}-01T00:00:00Z`);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  return addDays(isoDay(next), -1);
+}
+
+// The range of the same length just before from..to (the comparison period).
+export function previousRange(from, to) {
+  const days = Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS) + 1;
+  return { from: addDays(from, -days), to: addDays(from, -1) };
+}
+
+// The `limit` largest groups by `measure`, and the rest summed as "others" (a chart of
+// many groups is a tangle; the small ones are still counted, not dropped).
+export const OTHERS = "others";
+export function topWithOthers(groups, measure, fields, limit = 4) {
+  const shown = topGroups(groups, measure, limit);
+  const rest = new Map([...groups].filter(([g]) => !shown.includes(g)));
+  const out = new Map(shown.map((g) => [g, groups.get(g)]));
+  if (rest.size) out.set(OTHERS, total(rest, fields));
+  return out;
+}

@@ -6,6 +6,7 @@
 // sent — are left out).
 export const SEND_BANDS = ["1", "2", "3", "4", "5+"];
 
+const TOO_FEW = "rgba(128,136,148,0.55)"; // grey: NPS of fewer than 30 replies
 const pct = (v) => (v === null || v === undefined ? null : 100 * v);
 
 // The chart's rows in band order (a band with no sends is an empty row).
@@ -23,7 +24,9 @@ export function pressureChart(rows) {
         bar("response rate (sends)", "response_rate", "#2f7dd1"),
         bar("conversion rate (sends)", "conversion_rate", "#2a9d8f"),
         bar("response rate (customers)", "customer_response_rate", "rgba(47,125,209,0.45)"),
-        { type: "line", label: "NPS", data: bands.map((r) => r.nps ?? null), borderColor: "#c0392b", backgroundColor: "#c0392b",
+        { type: "line", label: "NPS (grey: fewer than 30 replies)", data: bands.map((r) => r.nps ?? null), borderColor: "#c0392b", backgroundColor: "#c0392b",
+          pointBackgroundColor: bands.map((r) => ((r.nps_replies ?? 0) < 30 ? TOO_FEW : "#c0392b")),
+          pointBorderColor: bands.map((r) => ((r.nps_replies ?? 0) < 30 ? TOO_FEW : "#c0392b")),
           pointRadius: 4, borderWidth: 2, spanGaps: true, yAxisID: "nps" },
       ],
     },

@@ -5,6 +5,7 @@ import { api, ApiError, askForKey, ensureKey, fmt, forgetKey, h, storedKey } fro
 import { follow, inWords, stopFollowing } from "./desktop_live.js";
 import { hideResults, initSearch, popByPhone, popByRef } from "./desktop_search.js";
 import { jumpTo, renderTimeline, showOlder } from "./desktop_timeline.js";
+import { renderContactability } from "./desktop_contact.js";
 import { renderCustomer } from "./desktop_view.js";
 import { forgetReasons, initWrapUp, loadReasons, openWrapUp } from "./desktop_wrapup.js";
 
@@ -107,7 +108,9 @@ async function openCustomer(ref, { minPosition = null, refollow = false, quiet =
   $("customer-slot").append($("wrapup-card"));
   state.ref = profile.customer_ref;
   hideResults();
-  renderCustomer(profile, { jump: (position) => jumpTo(position, guarded).catch(report) });
+  const jump = (position) => jumpTo(position, guarded).catch(report);
+  renderCustomer(profile, { jump });
+  renderContactability(profile.customer_ref, { guarded, jump }).catch(report);
   renderTimeline(profile.customer_ref, profile.recent_interactions);
   if (switched) openWrapUp({ ref: profile.customer_ref }, { wait: state.wait });
   if (switched || refollow) follow(profile.customer_ref, (fact) => arrived(profile.customer_ref, fact));

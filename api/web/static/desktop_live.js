@@ -101,6 +101,7 @@ const WORDS = {
   ContactDetailsChanged: "their contact details changed",
   MarketingConsentChanged: "their marketing consent changed",
   CustomerErased: "their personal data was erased",
+  ContactSuppressed: "the contact policy left them out of a campaign",
 };
 
 export function inWords(kind) {

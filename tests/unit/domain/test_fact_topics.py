@@ -21,7 +21,8 @@ CATALOGUE = {
     "CustomerRegistered", "ContactDetailsChanged", "MarketingConsentChanged", "CustomerErased",
     "CallRecorded", "CallCorrected", "MailshotSent", "MailshotHeldBack", "MailshotDelivered",
     "MailshotBounced", "MailshotResponded", "MailshotConverted", "SurveyReplied",
-    "CampaignPlanned", "CallReasonsPublished",
+    "CampaignPlanned", "CallReasonsPublished", "ContactPolicyPublished",
+    "ContactSuppressed",
 }  # fmt: skip
 
 

@@ -39,6 +39,11 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     # the centre's call reasons
     ("GET", "/call-reasons"): {"agent", "analyst", "admin"},
     ("PUT", "/call-reasons"): {"admin"},
+    # the contact policy
+    ("GET", "/contact-policy"): {"agent", "analyst", "integrator", "admin"},
+    ("PUT", "/contact-policy"): {"admin"},
+    ("GET", "/customers/{ref}/contactability"): {"agent", "integrator"},
+    ("POST", "/campaigns/{campaign_id}/suppression"): {"integrator"},
     # customer reads and live updates
     ("GET", "/customers"): {"agent"},
     ("GET", "/customers/lookup"): {"agent"},
@@ -48,6 +53,8 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/log/events"): {"auditor"},
     # metrics
     ("GET", "/metrics/cost"): {"analyst"},
+    ("GET", "/display"): {"agent", "analyst", "admin"},
+    ("GET", "/wallboard/events"): {"analyst"},
     ("GET", "/metrics/cost/agents"): {"analyst"},
     ("GET", "/metrics/cost/distribution"): {"analyst"},
     ("GET", "/metrics/crm"): {"analyst"},
@@ -69,7 +76,12 @@ ALLOWED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/views/{name}/rebuild"): {"admin"},
 }
 
-SAMPLE_PARAMS = {"ref": "C1", "stream_id": str(uuid.uuid4()), "name": "customer"}
+SAMPLE_PARAMS = {
+    "ref": "C1",
+    "stream_id": str(uuid.uuid4()),
+    "name": "customer",
+    "campaign_id": "spring",
+}
 
 
 def _endpoints(client) -> set[tuple[str, str]]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from typer.testing import CliRunner
 
 from api.cli.main import build_app
 from projections.config import ViewConfig
 from projections.customer.view import CustomerView
+from projections.leadership import Leadership
 from projections.runner import ProjectionRunner
 from tests.integration.histories import mixed_history, record_all, snapshot
 
@@ -24,11 +27,25 @@ def test_views_status_shows_each_view_with_its_lag(services, database_url):
     result = _invoke(database_url, "views", "status")
     assert result.exit_code == 0, result.output
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()]
-    table = {row[0]: row[1:] for row in rows if len(row) == 5}
+    table = {row[0]: row[1:] for row in rows if len(row) == 6}
     # customer caught up (lag 0 facts, 0 s); cost never ran: all `head` facts behind.
-    assert table["customer"] == [str(head), str(head), "0", "0.0"]
+    assert table["customer"] == [str(head), str(head), "0", "0.0", "none"]
     assert table["cost"][:3] == ["0", str(head), str(head)]
     assert float(table["cost"][3]) > 0
+
+
+def test_views_status_names_the_projector_leading_a_view(services, database_url):
+    leadership = Leadership(database_url, ["cost"], poll_seconds=0)
+    try:
+        assert leadership.lead() == ["cost"]
+        result = _invoke(database_url, "views", "status")
+    finally:
+        leadership.close()
+    assert result.exit_code == 0, result.output
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()]
+    table = {row[0]: row[-1] for row in rows if len(row) == 6}
+    assert re.fullmatch(r"pid \d+", table["cost"])
+    assert table["crm"] == "none"
 
 
 def test_views_rebuild_rebuilds_one_view_to_the_same_rows(services, database_url):
