@@ -26,12 +26,7 @@ from api.web.routes import (
     admin,
     audit,
     batch,
-    call_reasons,
     chain,
-    contact_policy,
-    contactability,
-    customer_search,
-    customers,
     health,
     live,
     metrics,
@@ -40,6 +35,10 @@ from api.web.routes import (
     suppression,
     wallboard,
 )
+from api.web.routes.centre import call_reasons, contact_policy
+from api.web.routes.customers import contactability
+from api.web.routes.customers import profile as customers
+from api.web.routes.customers import search as customer_search
 
 TAGS: list[dict[str, Any]] = [
     {"name": "agents", "description": "Agent desktops: record interactions, read customers."},

@@ -18,7 +18,7 @@ from itertools import islice
 from uuid import uuid4
 
 from api.bootstrap import Services
-from api.web.routes.contact_policy import policy_in_force
+from api.web.routes.centre.contact_policy import policy_in_force
 from domain import commands as c
 from domain.ids import OWN_SOURCE, campaign_stream_id
 from domain.policy import Decision, History, evaluate

@@ -48,17 +48,17 @@ def _file(relative: str) -> FileResponse:
 
 def desktop() -> FileResponse:
     """The agent desktop: search a customer, their single view, live; record a wrap-up."""
-    return _file("desktop.html")
+    return _file("desktop/desktop.html")
 
 
 def dashboard() -> FileResponse:
     """The analyst dashboard: calls, campaigns, experience and insights, as charts."""
-    return _file("dashboard.html")
+    return _file("dashboard/dashboard.html")
 
 
 def wallboard() -> FileResponse:
     """The wallboard: today's queues, live (an analyst key: aggregates only)."""
-    return _file("wallboard.html")
+    return _file("wallboard/wallboard.html")
 
 
 def static_file(path: str) -> FileResponse:

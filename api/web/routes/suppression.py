@@ -20,7 +20,7 @@ from api.web.bodies import JsonBodyRoute
 from api.web.deps import Integrator, ServicesDep
 from api.web.problems import problem_responses
 from api.web.reading import not_found
-from api.web.routes.contactability import blocking_rule
+from api.web.routes.customers.contactability import blocking_rule
 from api.web.schemas.params import ReferenceTime
 from api.web.suppression import Run, Verdict, campaign_channel, suppress
 from domain import commands as c

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.web.routes.customers import TimelineResponse
+from api.web.routes.customers.profile import TimelineResponse
 from api.web.schemas import read_examples
 from projections.customer.models import CustomerProfile
 

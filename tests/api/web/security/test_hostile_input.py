@@ -301,5 +301,5 @@ def test_a_hostile_static_file_name_is_a_404_problem_and_no_traceback(client, ca
 
 
 def test_the_pages_files_are_still_served(client):
-    assert client.get("/static/desktop.js").status_code == 200
+    assert client.get("/static/desktop/desktop.js").status_code == 200
     assert client.get("/static/vendor/chart.umd.min.js").status_code == 200

@@ -28,7 +28,9 @@ def test_the_pages_load_without_a_key_and_ask_for_one(client, page):
     assert 'id="key-dialog"' in response.text
 
 
-@pytest.mark.parametrize("page", ["desktop.html", "dashboard.html", "wallboard.html"])
+@pytest.mark.parametrize(
+    "page", ["desktop/desktop.html", "dashboard/dashboard.html", "wallboard/wallboard.html"]
+)
 def test_every_script_and_style_of_a_page_is_served_from_the_app(client, page):
     html = (STATIC / page).read_text()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
@@ -48,7 +50,7 @@ def test_the_charting_library_is_vendored_with_its_licence():
 
 
 def test_scripts_are_served_as_javascript(client):
-    response = client.get("/static/desktop.js")
+    response = client.get("/static/desktop/desktop.js")
 
     assert response.headers["content-type"].startswith("text/javascript")
 

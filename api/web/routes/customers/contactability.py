@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.web.deps import ContactAsker, ServicesDep
 from api.web.problems import problem_responses
 from api.web.reading import ProblemRoute, not_found, wait_for_view
-from api.web.routes.contact_policy import policy_in_force
+from api.web.routes.centre.contact_policy import policy_in_force
 from api.web.schemas.params import CustomerRef, MinPosition, ReferenceTime
 from domain.commands import Channel
 from domain.policy import Block, Kind, Rule, evaluate

@@ -1,7 +1,7 @@
 // Agent desktop: find a customer (by phone, e-mail, name or reference, or popped from the
 // URL by a telephony system: /desktop?phone=…&wait=…, /desktop?ref=…), show the single
 // customer view and follow it live, and record the call's wrap-up.
-import { api, ApiError, askForKey, ensureKey, fmt, forgetKey, h, storedKey } from "./common.js";
+import { api, ApiError, askForKey, ensureKey, fmt, forgetKey, h, storedKey } from "../common.js";
 import { follow, inWords, stopFollowing } from "./desktop_live.js";
 import { hideResults, initSearch, popByPhone, popByRef } from "./desktop_search.js";
 import { jumpTo, renderTimeline, showOlder } from "./desktop_timeline.js";

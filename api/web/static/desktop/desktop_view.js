@@ -1,7 +1,7 @@
 // The single customer view on the desktop: profile, signals, why they may be calling,
 // consent, counts and the history (timeline). Words are an agent's: no log positions,
 // no class names of facts, campaigns by name, every time with its zone.
-import { clear, fmt, h } from "./common.js";
+import { clear, fmt, h } from "../common.js";
 
 const $ = (id) => document.getElementById(id);
 const CHANNELS = { phone: "Call", email: "E-mail", sms: "SMS", post: "Letter", survey: "Survey" };

@@ -1,7 +1,7 @@
 // Arrivals by time of day and weekday (a heat map for staffing): calls offered per hour of
 // wall-clock time in the centre's time zone, averaged over the days of each weekday in the
 // range, from /metrics/cost?group_by=weekday,time_of_day&interval_minutes=60.
-import { clear, fmt, h } from "./common.js";
+import { clear, fmt, h } from "../common.js";
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 

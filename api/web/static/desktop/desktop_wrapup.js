@@ -5,7 +5,7 @@
 // reasons are the centre's list (GET /call-reasons), free text only where it allows.
 // A caller nobody has the number of is wrapped up by that number (`caller_number`): the
 // API records the call for an unidentified caller derived from it.
-import { api, ApiError, clear, fmt, h } from "./common.js";
+import { api, ApiError, clear, fmt, h } from "../common.js";
 
 const $ = (id) => document.getElementById(id);
 const OTHER = "__other";

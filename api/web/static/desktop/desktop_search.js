@@ -1,7 +1,7 @@
 // Finding a customer: one box for a phone number, an e-mail address, a name or a
 // reference (GET /customers?phone=|email=|name=|ref=, personal values masked), and the
 // screen pop of a telephony system (GET /customers/lookup?phone=…: one, several, none).
-import { api, ApiError, clear, h, storedKey } from "./common.js";
+import { api, ApiError, clear, h, storedKey } from "../common.js";
 import { ago } from "./desktop_view.js";
 
 const $ = (id) => document.getElementById(id);

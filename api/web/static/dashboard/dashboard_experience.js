@@ -1,7 +1,7 @@
 // Experience: NPS with its margin of error (periods with fewer than 30 replies greyed),
 // CSAT and effort, compared with the period before; with a breakdown, NPS of the largest
 // groups and "others" over the whole range, with n. Insights: NPS by band, with n.
-import { clear, fmt, h } from "./common.js";
+import { clear, fmt, h } from "../common.js";
 import { draw, greyTooSmall, GREY, line, periodAxis, periodTooltip } from "./dashboard_charts.js";
 import { cemRatios, CEM_SUMS, rollup, sumAll, topWithOthers, total } from "./dashboard_data.js";
 

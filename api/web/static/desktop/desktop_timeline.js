@@ -1,7 +1,7 @@
 // The customer's history on the desktop: the newest page from the profile, older pages
 // on demand (GET /customers/{ref}/timeline?after=…), new items marked as they arrive,
 // and "jump to this item" for the reasons they may be calling.
-import { api, clear } from "./common.js";
+import { api, clear } from "../common.js";
 import { timelineItem } from "./desktop_view.js";
 
 const $ = (id) => document.getElementById(id);

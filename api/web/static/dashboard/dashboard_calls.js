@@ -2,7 +2,7 @@
 // (m:ss everywhere), abandonment; with a breakdown, the largest groups and "others" as
 // bars over the whole range (n: calls), never one line per group. One request: the range
 // and the period before it (for the comparison), per day.
-import { clear, fmt, h } from "./common.js";
+import { clear, fmt, h } from "../common.js";
 import {
   COLOURS, draw, GREY, line, minutesAxis, minutesTooltip, periodAxis, periodTooltip, targetLine,
 } from "./dashboard_charts.js";

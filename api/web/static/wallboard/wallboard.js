@@ -1,7 +1,7 @@
 // Wallboard: today's queues (offered, answered, abandoned, service level so far against its
 // target, longest wait), pushed by GET /wallboard/events each time the log grows. Read with
 // fetch streaming so the key goes in a header, never in a URL; reconnects when dropped.
-import { ApiError, askForKey, clear, configure, ensureKey, fmt, forgetKey, h, readEvents, sleep } from "./common.js";
+import { ApiError, askForKey, clear, configure, ensureKey, fmt, forgetKey, h, readEvents, sleep } from "../common.js";
 
 const ROLE = "analyst";
 const RECONNECT_MS = 2000;

@@ -1,7 +1,7 @@
 // Live updates of the customer on screen: GET /customers/{ref}/events, read with fetch
 // streaming (EventSource cannot send a header, and the key must never go in a URL).
 // The badge says "live" only while a stream opened with the current key is answering.
-import { sleep, storedKey } from "./common.js";
+import { sleep, storedKey } from "../common.js";
 
 const RECONNECT_MS = 2000;
 let current = null; // the AbortController of the stream being read, if any

@@ -2,7 +2,7 @@
 // system says), a "no data for this range" state, period labels in the centre's locale,
 // partial periods marked, m:ss for times, and the greying of samples too small to trust.
 /* global Chart */
-import { fmt } from "./common.js";
+import { fmt } from "../common.js";
 
 export const COLOURS = ["#2f7dd1", "#e07b39", "#2a9d8f", "#c0392b", "#7a5bd1", "#b7791f", "#d14d83", "#5f6b7a"];
 export const GREY = "rgba(128,136,148,0.55)";

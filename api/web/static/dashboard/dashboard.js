@@ -4,7 +4,7 @@
 // and money in the centre's locale and currency (GET /display, once). Each panel asks the
 // API once per range and breakdown and keeps the answer: a change of filters sends at most
 // one request per panel, and none for a change of period (the days are added up here).
-import { api, ApiError, askForKey, clear, configure, downloadCsv, ensureKey, fmt, forgetKey, h } from "./common.js";
+import { api, ApiError, askForKey, clear, configure, downloadCsv, ensureKey, fmt, forgetKey, h } from "../common.js";
 import { callsPath, showCalls } from "./dashboard_calls.js";
 import { COLOURS, draw, periodLabel, setUpCharts } from "./dashboard_charts.js";
 import { completeRange, partialPeriods, periods, previousRange } from "./dashboard_data.js";

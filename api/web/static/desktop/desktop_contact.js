@@ -1,7 +1,7 @@
 // "Offer products?": the contact policy's answer for the open customer on the phone, in an
 // agent's words ("Don't offer products today: complaint on …"), each reason linking to the
 // history item that caused it. GET /customers/{ref}/contactability (issue 18).
-import { api, clear, fmt, h } from "./common.js";
+import { api, clear, fmt, h } from "../common.js";
 
 const $ = (id) => document.getElementById(id);
 const CHANNEL = "phone"; // the agent is on a call: may they sell on it?
