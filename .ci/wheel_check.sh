@@ -38,5 +38,7 @@ echo "health: $(cat "$work/health.json")"
 # Into a file first: `curl | grep -q` fails under pipefail when grep stops reading early.
 curl -fsS -o "$work/desktop.html" "http://127.0.0.1:$port/desktop"
 grep -q "<html" "$work/desktop.html" || { echo "no /desktop page"; exit 1; }
-curl -fsS -o /dev/null "http://127.0.0.1:$port/static/common.js" || { echo "no static file"; exit 1; }
-echo "wheel: migrated, loaded a demo, served /health, /desktop and a static file"
+for asset in common.js desktop/desktop.js dashboard/dashboard.js wallboard/wallboard.js vendor/chart.umd.min.js; do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/static/$asset" || { echo "no static file $asset"; exit 1; }
+done
+echo "wheel: migrated, loaded a demo, served /health, /desktop and the pages' static files"

@@ -12,24 +12,10 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from api.audit.anchors import (
-    BadSignedDigest,
-    SigningKeyMissing,
-    load_or_create_key,
-    load_public_key,
-    public_pem,
-    read_folder,
-    sign_digest,
-    signing_key_path,
-    write_signed,
-)
-from api.audit.store import recomputed_digest
-from api.bootstrap import running
 from api.cli.common import (
     EXIT_FAILED,
     EXIT_UNUSABLE_INPUT,
@@ -38,8 +24,15 @@ from api.cli.common import (
     fail,
     stop_on_signals,
 )
-from api.settings import Settings
-from domain.chain.hashes import Digest
+
+if TYPE_CHECKING:  # cryptography and the database stack are imported when a command runs
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    from api.settings import Settings
+    from domain.chain.hashes import Digest
 
 __all__ = [
     "KeyOption",
@@ -75,6 +68,8 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def private_key(settings: Settings, key: Path | None) -> Ed25519PrivateKey:
     """The signing key (made if the configured file does not exist yet); exit 2 if none."""
+    from api.audit.anchors import SigningKeyMissing, load_or_create_key, signing_key_path  # noqa: PLC0415
+
     path = key or signing_key_path(settings)
     try:
         if path is None:
@@ -86,6 +81,8 @@ def private_key(settings: Settings, key: Path | None) -> Ed25519PrivateKey:
 
 def verifying_key(settings: Settings, given: Path | None) -> Ed25519PublicKey:
     """The key signed digests must verify under; exit 2 if there is none."""
+    from api.audit.anchors import load_public_key, signing_key_path  # noqa: PLC0415
+
     path = given or signing_key_path(settings)
     if path is None or not path.is_file():
         where = f" ({path} does not exist)" if path else ""
@@ -99,6 +96,8 @@ def verifying_key(settings: Settings, given: Path | None) -> Ed25519PublicKey:
 
 def kept_digests(settings: Settings, folder: Path, given: Path | None) -> list[Digest]:
     """Every signed digest in ``folder``, each signature checked; a bad one ends the command."""
+    from api.audit.anchors import BadSignedDigest, read_folder  # noqa: PLC0415
+
     if not folder.is_dir():
         raise fail(f"no folder {folder}", EXIT_UNUSABLE_INPUT)
     key = verifying_key(settings, given)
@@ -134,6 +133,11 @@ def anchor(
     A digest is written when the log moved since the last one (and on the first
     round); each file's path is printed. Stops on SIGINT or SIGTERM.
     """
+    from api.audit.anchors import sign_digest, write_signed  # noqa: PLC0415
+    from api.audit.store import recomputed_digest  # noqa: PLC0415
+    from api.bootstrap import running  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     seconds, settings = interval_seconds(every), Settings()
     signer = private_key(settings, key)
     stop = threading.Event()
@@ -153,11 +157,16 @@ def anchor(
 
 def public_key_command(key: KeyOption = None) -> None:
     """Print the signing key's public key (PEM): what auditors check signed digests with."""
+    from api.audit.anchors import public_pem  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     typer.echo(public_pem(private_key(Settings(), key).public_key()), nl=False)
 
 
 def signed_json(digest: Digest, settings: Settings, key: Path | None) -> str:
     """``digest`` signed, as the JSON text of a signed-digest file."""
+    from api.audit.anchors import sign_digest  # noqa: PLC0415
+
     return json.dumps(sign_digest(digest, private_key(settings, key)), indent=2)
 
 

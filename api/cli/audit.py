@@ -13,24 +13,12 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from api.audit.anchors import SIGNED, BadSignedDigest, open_signed
-from api.audit.export import describe_with, verify_export, write_export, written_whole
-from api.audit.store import (
-    BrokenChain,
-    UnknownEntry,
-    consistency_proof,
-    digest_at,
-    inclusion_proof,
-    recomputed_digest,
-)
-from api.audit.verify import head_position, verify_log
-from api.bootstrap import Services, running
 from api.cli.anchoring import (
     KeyOption,
     PublicKeyOption,
@@ -43,9 +31,10 @@ from api.cli.anchoring import (
     warn,
 )
 from api.cli.common import database_errors
-from api.settings import Settings
-from domain.chain.hashes import Digest
-from domain.chain.proofs import proof_from_json
+
+if TYPE_CHECKING:  # the audit and database stacks are imported when a command runs
+    from api.bootstrap import Services
+    from domain.chain.hashes import Digest
 
 EXIT_FAILED = 1
 EXIT_UNUSABLE_INPUT = 2
@@ -55,6 +44,10 @@ OutOption = Annotated[Path | None, typer.Option(help="Also write the JSON to thi
 
 @contextmanager
 def _services() -> Iterator[Services]:
+    from api.audit.store import BrokenChain  # noqa: PLC0415
+    from api.bootstrap import running  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     with database_errors(), running(Settings()) as services:
         try:
             yield services
@@ -98,6 +91,10 @@ def _load_json(source: str, what: str) -> dict[str, Any]:
 
 def _digest(source: str, public: PublicKeyOption = None) -> Digest:
     """A kept digest: plain JSON, or a signed digest (its signature checked)."""
+    from api.audit.anchors import SIGNED, BadSignedDigest, open_signed  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+    from domain.chain.hashes import Digest  # noqa: PLC0415
+
     data = _load_json(source, "digest")
     if data.get("type") == SIGNED:
         try:
@@ -132,6 +129,9 @@ def digest(
     key: KeyOption = None,
 ) -> None:
     """Print the log's digest (position, size, chain hash, Merkle root, time) as JSON."""
+    from api.audit.store import digest_at, recomputed_digest  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     if sign:
         private_key(settings, key)  # no key: refused before the database is touched
@@ -166,6 +166,9 @@ def verify(
     Every entry is recomputed from the stored records (a kept digest skips
     nothing): a digest fails if what its position recomputes to is not what it says.
     """
+    from api.audit.verify import head_position, verify_log  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     kept = [_digest(source, public_key) for source in from_digest or ()]
     if digests is not None:
         kept += kept_digests(Settings(), digests, public_key)
@@ -196,6 +199,8 @@ def prove(
     out: OutOption = None,
 ) -> None:
     """An inclusion proof (--position) or a consistency proof (--from), as JSON."""
+    from api.audit.store import UnknownEntry, consistency_proof, inclusion_proof  # noqa: PLC0415
+
     if (position is None) == (from_position is None):
         raise _unusable("give exactly one of --position and --from")
     with _services() as services, services.key_pool.connection() as conn:
@@ -215,6 +220,9 @@ def export(file: FileArg) -> None:
     The file appears only once complete. A record that does not decode (tampered
     with) is exported as stored and named here; the export goes on (exit 0).
     """
+    from api.audit.export import describe_with, write_export, written_whole  # noqa: PLC0415
+    from api.audit.verify import head_position  # noqa: PLC0415
+
     with _services() as services, services.key_pool.connection() as conn:
         total = head_position(conn)
         describe = describe_with(services.ledger)
@@ -253,6 +261,8 @@ def verify_export_command(
 
 def _check_export(file: Path, trusted: Digest | None) -> bool:
     """Check one export file; print the outcome; whether it failed."""
+    from api.audit.export import verify_export  # noqa: PLC0415
+
     if not file.is_file():
         raise _unusable(f"no file {file}")
     size = file.stat().st_size
@@ -286,6 +296,8 @@ def _counted(lines: Iterator[str], advance: Callable[[int], None]) -> Iterator[s
 
 def _check_proof(file: Path, trusted: Digest | None) -> bool:
     """Check one proof file; print the outcome; whether it failed."""
+    from domain.chain.proofs import proof_from_json  # noqa: PLC0415
+
     try:
         checked = proof_from_json(_load_json(str(file), "proof"))
     except (KeyError, TypeError, ValueError) as error:

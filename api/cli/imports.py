@@ -15,21 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import running
 from api.cli.common import byte_progress, check_keyring, database_errors, fail
-from api.importers.callers import caller_resolver
-from api.importers.csv_files import CsvImporter, Recorder, Rejects
-from api.importers.dry_run import DryRun
-from api.importers.mapping import UnusableMapping, check_floor, load_mapping
-from api.importers.ndjson import Importer, UnusableInput, default_author, open_input
-from api.importers.report import ImportReport
-from api.settings import Settings
+
+if TYPE_CHECKING:  # the importers and database stack are imported when a command runs
+    from api.importers.csv_files import Recorder, Rejects
+    from api.importers.report import ImportReport
 
 KINDS = {
     "import-calls": ("calls",),
@@ -74,6 +70,14 @@ def run_import(
     dry_run: bool = False,
 ) -> None:
     """Import ``file`` through the mapping; the summary, then the exit code."""
+    from api.bootstrap import running  # noqa: PLC0415
+    from api.importers.callers import caller_resolver  # noqa: PLC0415
+    from api.importers.csv_files import CsvImporter  # noqa: PLC0415
+    from api.importers.dry_run import DryRun  # noqa: PLC0415
+    from api.importers.mapping import UnusableMapping, check_floor, load_mapping  # noqa: PLC0415
+    from api.importers.ndjson import UnusableInput, default_author, open_input  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     try:
         mapping = load_mapping(mapping_name)
@@ -118,6 +122,8 @@ def _rejects_file(path: Path | None, delimiter: str) -> Iterator[Rejects | None]
         handle = path.open("w", encoding="utf-8", newline="")
     except OSError as error:
         raise fail(f"{path}: {error.strerror or error}", 2) from error
+    from api.importers.csv_files import Rejects  # noqa: PLC0415
+
     with handle:
         yield Rejects(handle, delimiter)
 
@@ -169,6 +175,11 @@ def import_facts(
     batch_size: BatchOption = None,
 ) -> None:
     """Record the facts of an NDJSON file; safe to run again on the same file."""
+    from api.bootstrap import running  # noqa: PLC0415
+    from api.importers.callers import caller_resolver  # noqa: PLC0415
+    from api.importers.ndjson import Importer, UnusableInput, default_author, open_input  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     check_keyring(settings)  # personal fields are sealed under keys the KEK wraps
     try:

@@ -25,11 +25,12 @@ from api.cli.common import (
     err,
     fail,
 )
-from api.settings import Settings
-from api.storage.keys import ROLES, KeyInfo, KeyStore, Role
+from api.cli.names import ROLES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the database stack is imported when a command runs (fast --help)
     from api.bootstrap import Services
+    from api.settings import Settings
+    from api.storage.keys import KeyInfo, KeyStore, Role
 
 FIRST_ADMIN_NAME = "first admin (touchpoint serve)"
 
@@ -56,10 +57,12 @@ def create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.", show_default=False)],
 ) -> None:
     """Make a key and print it once; it cannot be shown again."""
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     check_secret(settings)
     with _services(settings) as services:
-        principal, key = services.keys.create(cast(Role, role), name)
+        principal, key = services.keys.create(cast("Role", role), name)
     Console(stderr=True).print(
         f"key {principal.key_id} ({role}, {name}) created; it is shown once, store it now:",
         highlight=False,
@@ -69,6 +72,8 @@ def create(
 
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
     """Revoke a key at once (exit 1 if there is no such active key)."""
+    from api.settings import Settings  # noqa: PLC0415
+
     with _services(Settings()) as services:
         revoked = services.keys.revoke(key_id)
     err = Console(stderr=True)
@@ -80,6 +85,8 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys l
 
 def list_keys() -> None:
     """Every key: id, name, role, created, revoked (never a secret)."""
+    from api.settings import Settings  # noqa: PLC0415
+
     with _services(Settings()) as services:
         keys = services.keys.list_keys()
     table, console = keys_table(keys), Console()
@@ -94,6 +101,7 @@ def show_demo() -> None:
     """Print the demo's pages and keys again (as kept by `touchpoint demo` in its folder)."""
     from api.cli.demo.pages import banner  # noqa: PLC0415
     from api.demo.kept import read_keys, read_state  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
 
     settings = Settings()
     if not settings.embedded:
@@ -116,6 +124,7 @@ def rotate() -> None:
     """
     # The database and crypto stacks, imported only when the command runs (fast --help).
     from api.bootstrap import database_url  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
     from api.storage.kek import KekMissing, kek_path, keks  # noqa: PLC0415
     from api.storage.migrations import migrate  # noqa: PLC0415
     from api.storage.rewrap import rotate_kek  # noqa: PLC0415

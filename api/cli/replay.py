@@ -26,8 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.cli.common import database_errors
-from api.settings import Settings
-from projections.registry import VIEW_NAMES
+from api.cli.names import VIEW_NAMES
 
 if TYPE_CHECKING:  # the database stack is imported when the command runs (fast --help)
     from projections.replay import ReplayResult
@@ -71,6 +70,7 @@ def replay_command(
 ) -> None:
     """Rebuild the views as they stood at a log position into a schema of their own."""
     from api.bootstrap import running, view_config  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
     from projections.registry import build_views  # noqa: PLC0415
     from projections.replay import ReplayRefused, replay  # noqa: PLC0415
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from api.cli import where
 from api.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_UNUSABLE_INPUT,
     check_keyring,
     check_port,
@@ -21,25 +23,32 @@ from api.cli.common import (
     stop_on_signals,
 )
 from api.cli.keys import first_admin_key
-from api.settings import Settings
-from projections.registry import VIEW_NAMES, UnknownView, check_view_name
+from api.cli.names import VIEW_NAMES
 
 if TYPE_CHECKING:  # the web and database stacks are imported when a command runs
     import uvicorn
 
     from api.bootstrap import Services
+    from api.settings import Settings
 
-__all__ = ["page_lines", "register", "serve_http"]
+__all__ = ["interruptible_start", "page_lines", "register", "serve_http"]
 
 HostOption = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOption = Annotated[int | None, typer.Option(help="Port to listen on.", min=1)]
+T = TypeVar("T")
+INTERRUPTED_START = (
+    "interrupted while migrating the database or starting the services; nothing is "
+    "served: run `touchpoint serve` again to finish"
+)
 
 
 def migrate() -> None:
     """Bring the database (TOUCHPOINT_DATABASE_URL, else the embedded one) to the latest schema."""
-    settings = Settings()
     from api.bootstrap import database_url, prepare_database  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
     from api.storage.kek import KekMissing, keks  # noqa: PLC0415
+
+    settings = Settings()
 
     with database_errors(), database_url(settings) as url:
         try:  # plain data keys of an older database are wrapped under the KEK
@@ -62,20 +71,39 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the pages; with no TOUCHPOINT_DATABASE_URL, on an embedded
     PostgreSQL. Their addresses (and a first admin key, if none exists) are printed last."""
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     host, port = host or settings.host, port or settings.port
     check_port(host, port)  # before anything is printed: a taken port prints no URL
     where.announce_once(ctx)
     check_secret(settings)
     check_keyring(settings)
-    stop_on_signals()
+    stop_on_signals(_interrupt)  # while migrating: exit 130 saying so (not a silent 0)
     err().print(_plan(settings, "serving"), highlight=False)
     from api.bootstrap import running  # noqa: PLC0415
 
-    with database_errors(), running(settings) as services:
+    with database_errors(), interruptible_start(running(settings)) as services:
+        stop_on_signals()  # started: Ctrl-C is the way to stop serving (exit 0)
         made = first_admin_key(services.keys)
         lines = [*page_lines(host, port), *_admin_lines(made)]
         serve_http(services, host, port, projectors=projectors, banner=lines)
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interruptible_start(opening: AbstractContextManager[T]) -> Iterator[T]:
+    """``opening`` entered (and left at the end); Ctrl-C while it opens (migrating,
+    starting the services) ends the command with exit 130 and ``INTERRUPTED_START``."""
+    with ExitStack() as stack:
+        try:
+            entered = stack.enter_context(opening)
+        except KeyboardInterrupt:
+            raise fail(INTERRUPTED_START, EXIT_INTERRUPTED) from None
+        yield entered
 
 
 def page_lines(host: str, port: int) -> list[str]:
@@ -166,6 +194,8 @@ def _with_banner(base: type[uvicorn.Server], config: Any, banner: list[str]) -> 
 
 def _view_names(values: list[str] | None, lists: str | None = None) -> list[str]:
     """The views named by ``--view`` (repeated) and ``--views a,b``; none named: all."""
+    from projections.registry import UnknownView, check_view_name  # noqa: PLC0415
+
     given = [*(values or []), *(part.strip() for part in (lists or "").split(",") if part.strip())]
     try:
         return list(dict.fromkeys(check_view_name(name) for name in given)) or list(VIEW_NAMES)
@@ -192,6 +222,8 @@ def project(
     leads and applies it, the others stand by and take over within a second or two of
     its end. Each change of role is printed (`cost: leader`, `cost: standby`).
     """
+    from api.settings import Settings  # noqa: PLC0415
+
     names = _view_names(view, views)
     err().print(f"projecting {', '.join(names)}; Ctrl-C to stop", highlight=False)
     with database_errors():

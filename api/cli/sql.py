@@ -18,10 +18,9 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.cli.common import (
     EXIT_FAILED,
@@ -31,7 +30,9 @@ from api.cli.common import (
     fail,
 )
 from api.cli.where import hide_password
-from api.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-settings is imported when a command runs
+    from api.settings import Settings
 
 __all__ = ["register", "view_tables"]
 
@@ -55,6 +56,8 @@ def sql(
     ] = False,
 ) -> None:
     """Open psql on the database (as the runtime role, or --as ROLE), or print its URL."""
+    from api.settings import Settings  # noqa: PLC0415
+
     if role is not None and owner:
         raise fail("give --as ROLE or --owner, not both", EXIT_UNUSABLE_INPUT)
     settings = Settings()
@@ -87,6 +90,8 @@ def _owner_url(settings: Settings) -> Iterator[str | None]:
 @contextmanager
 def _connection(settings: Settings, role: str | None, *, owner: bool) -> Iterator[str]:
     """The connection string to use, the (embedded) server running meanwhile."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: PLC0415
+
     from api.bootstrap import prepare_database, runtime_url  # noqa: PLC0415
     from api.storage.kek import keks  # noqa: PLC0415
 
@@ -107,6 +112,8 @@ def _connection(settings: Settings, role: str | None, *, owner: bool) -> Iterato
 
 def _as_url(conninfo: str) -> str:
     """A libpq key=value string as a ``postgresql://`` URL (what most clients take)."""
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
+
     if "://" in conninfo:
         return conninfo
     params = conninfo_to_dict(conninfo)
@@ -124,6 +131,8 @@ def _as_url(conninfo: str) -> str:
 
 def _psql(url: str, arguments: list[str], *, embedded: bool) -> int:
     """Run psql on ``url`` in the foreground; its exit code. Ctrl-C goes to psql alone."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: PLC0415
+
     from api.storage.embedded import bundled_client  # noqa: PLC0415
 
     program = (bundled_client("psql") if embedded else None) or shutil.which("psql")
@@ -166,6 +175,8 @@ def create_role(
 
     Running it again refreshes the role's grants (after an upgrade added view tables).
     """
+    from api.settings import Settings  # noqa: PLC0415
+
     secret = (
         typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
     )

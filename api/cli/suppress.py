@@ -15,20 +15,19 @@ import csv
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TextIO, cast, get_args
+from typing import TYPE_CHECKING, Annotated, TextIO, cast, get_args
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.bootstrap import Services, running
 from api.cli.common import database_errors, err, fail
-from api.importers.ndjson import default_author
-from api.settings import Settings
-from api.web.routes.suppression import line
-from api.web.suppression import Run, campaign_channel, suppress
-from domain.commands import Channel
+
+if TYPE_CHECKING:  # the web and database stacks are imported when the command runs
+    from api.bootstrap import Services
+    from api.web.suppression import Run
+    from domain.commands import Channel
 
 __all__ = ["read_refs", "register", "suppress_file"]
 
@@ -52,9 +51,11 @@ def read_refs(path: Path) -> list[str]:
 
 
 def _channel(text: str | None) -> Channel | None:
+    from domain.commands import Channel  # noqa: PLC0415
+
     if text is not None and text not in get_args(Channel):
         raise fail(f"--channel {text}: one of {', '.join(get_args(Channel))}", 2)
-    return cast(Channel | None, text)
+    return cast("Channel | None", text)
 
 
 def _at(text: str | None) -> datetime | None:
@@ -81,6 +82,11 @@ def suppress_file(
     ] = None,
 ) -> None:
     """Decide every recipient of FILE under the contact policy; record the suppressions."""
+    from api.bootstrap import running  # noqa: PLC0415
+    from api.importers.ndjson import default_author  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
+    from api.web.suppression import Run, campaign_channel  # noqa: PLC0415
+
     refs, wanted, instant = read_refs(file), _channel(channel), _at(at)
     settings = Settings()
     with database_errors(), running(settings) as services:
@@ -93,6 +99,9 @@ def suppress_file(
 
 
 def _run(services: Services, run: Run, refs: list[str], out: Path | None) -> Counter[str]:
+    from api.web.routes.suppression import line  # noqa: PLC0415
+    from api.web.suppression import suppress  # noqa: PLC0415
+
     counts: Counter[str] = Counter()
     columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (

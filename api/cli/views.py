@@ -10,8 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli.common import database_errors
-from api.settings import Settings
-from projections.registry import VIEW_NAMES, UnknownView, check_view_name
+from api.cli.names import VIEW_NAMES
 
 if TYPE_CHECKING:  # the database stack is imported when a command runs (fast --help)
     from projections.config import ViewConfig
@@ -19,6 +18,8 @@ if TYPE_CHECKING:  # the database stack is imported when a command runs (fast --
 
 
 def _check_name(name: str) -> str:
+    from projections.registry import UnknownView, check_view_name  # noqa: PLC0415
+
     try:
         return check_view_name(name)
     except UnknownView as unknown:
@@ -30,6 +31,7 @@ def status() -> None:
     projector leading it (the PostgreSQL backend pid holding its lock; none: no projector
     runs for it)."""
     from api.bootstrap import running  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
     from projections.leadership import leaders  # noqa: PLC0415
 
     with database_errors(), running(Settings()) as services:
@@ -66,6 +68,7 @@ def rebuild(
     has caught up; the other views are not touched.
     """
     from api.bootstrap import running, view_config  # noqa: PLC0415
+    from api.settings import Settings  # noqa: PLC0415
 
     err = Console(stderr=True)
     with database_errors(), running(Settings()) as services:

@@ -17,8 +17,9 @@ CHARTS = (
     "chart-csat", "chart-insight-handle", "chart-insight-repeat", "chart-insight-pressure",
     "chart-pressure",
 )  # fmt: skip
-# Calls (3 charts), arrivals, campaigns (2 and the table), pressure, experience (2), insights (3).
-PANELS = 6
+# Calls (3 charts), distribution (a table), arrivals, campaigns (2 and the table), pressure,
+# experience (2), insights (3).
+PANELS = 7
 GREY = "rgba(128,136,148,0.55)"
 
 
@@ -100,6 +101,7 @@ def test_a_range_without_data_says_so_on_every_chart(page, site):
         expect(box.locator(".empty-note")).to_be_visible()
         expect(box.locator(".empty-note")).to_have_text("No data for this range")
     expect(page.locator("#arrivals-empty")).to_be_visible()
+    expect(page.locator("#distribution-empty")).to_be_visible()
     expect(page.locator("#campaign-table tbody")).to_contain_text("No data for this range")
 
 

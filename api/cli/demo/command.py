@@ -32,12 +32,14 @@ from api.cli.common import (
     err,
     fail,
 )
-from api.demo.state import DemoConfig
-from api.settings import Settings
 
 if TYPE_CHECKING:  # the demo and database stacks are imported when it runs (fast --help)
+    from collections.abc import Callable
+
     from api.bootstrap import Services
     from api.demo.kept import DemoState
+    from api.demo.state import DemoConfig
+    from api.settings import Settings
 
 __all__ = ["register"]
 DEMO_DATA_DIR = where.DEMO_DATA_DIR
@@ -81,7 +83,9 @@ def demo(
     phase.install()
     try:
         with database_errors(), running(settings) as services:
-            state = _history(services, config, folder, _given(ctx))
+            phase.loading = True
+            state = _history(services, config, folder, _given(ctx), phase.asked)
+            phase.loading = False
             project(services, err())
             if serve:
                 phase.serving = True
@@ -95,6 +99,12 @@ class _Phase:
 
     def __init__(self) -> None:
         self.serving = False
+        self.loading = False
+        self.stop_asked = False
+
+    def asked(self) -> bool:
+        """Whether Ctrl-C or SIGTERM came during the load (it stops at the next day)."""
+        return self.stop_asked
 
     def install(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -105,10 +115,18 @@ class _Phase:
 
         if self.serving:  # the server stopped on it already: unwind, stop the database
             raise SystemExit(0)
+        if self.loading and not self.stop_asked:
+            # A flag the load reads between days, not an exception: raised from a signal
+            # handler it may land in a weakref callback or a finaliser, where Python
+            # ignores it and the load would go on to the end (a second Ctrl-C raises).
+            self.stop_asked = True
+            return
         raise Interrupted
 
 
 def _config(customers: int, months: int, seed: int, end: str | None) -> DemoConfig:
+    from api.demo.state import DemoConfig  # noqa: PLC0415
+
     try:
         last = date.fromisoformat(end) if end else datetime.now(UTC).date()
         return DemoConfig(customers=customers, months=months, seed=seed, end=last)
@@ -118,6 +136,8 @@ def _config(customers: int, months: int, seed: int, end: str | None) -> DemoConf
 
 def _settings() -> Settings:
     """The settings, with the demo's own data folder unless one was chosen."""
+    from api.settings import Settings  # noqa: PLC0415
+
     settings = Settings()
     if "data_dir" in settings.model_fields_set:
         return settings
@@ -134,7 +154,11 @@ def _given(ctx: typer.Context) -> set[str]:
 
 
 def _history(
-    services: Services, config: DemoConfig, folder: Path | None, given: set[str]
+    services: Services,
+    config: DemoConfig,
+    folder: Path | None,
+    given: set[str],
+    stop: Callable[[], bool],
 ) -> DemoState:
     """The folder's history loaded (resumed if a load was interrupted), or a new one."""
     from api.cli.demo.load import load_history  # noqa: PLC0415
@@ -144,17 +168,17 @@ def _history(
     state = read_state(folder) if folder is not None else None
     held = services.ledger.head_position()
     if state is None and held:
-        return _unknown_history(services, config, held, given)
+        return _unknown_history(services, config, held, given, stop)
     if state is not None:
         _same_history(state, config, folder, given)
         if state.complete:
             console.print(f"demo history: {state.describe()}; loaded", highlight=False)
             return state
-    return load_history(services, state or DemoState(config), folder, console)
+    return load_history(services, state or DemoState(config), folder, console, stop=stop)
 
 
 def _unknown_history(
-    services: Services, config: DemoConfig, held: int, given: set[str]
+    services: Services, config: DemoConfig, held: int, given: set[str], stop: Callable[[], bool]
 ) -> DemoState:
     """A database with facts and no kept demo state (a configured URL, or an older demo):
     served as it is if the storyline is there, finished if --end says which history."""
@@ -181,7 +205,7 @@ def _unknown_history(
         "(facts already there are skipped)",
         highlight=False,
     )
-    return load_history(services, DemoState(config), None, console)
+    return load_history(services, DemoState(config), None, console, stop=stop)
 
 
 def _same_history(

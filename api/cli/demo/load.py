@@ -43,11 +43,14 @@ def load_history(
     state: DemoState,
     folder: Path | None,
     console: Console,
+    *,
     keep: Callable[[Path, DemoState], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> DemoState:
     """Load the history of ``state``, skipping what an earlier run recorded; kept in
     ``folder`` after every batch (by ``keep``, ``write_state`` unless given), so that an
-    interruption loses at most one batch."""
+    interruption loses at most one batch. ``stop`` is asked after every day and batch:
+    true, the load ends there with ``Interrupted``."""
     keep = keep or write_state
     config = state.config
     verb = f"resuming (from command {state.loaded + 1})" if state.loaded else "loading"
@@ -62,6 +65,13 @@ def load_history(
         done[0] = done[0].loading(handed)
         if folder is not None:
             keep(folder, done[0])
+        if stop():
+            raise Interrupted
+
+    def day_done(so_far: int) -> None:
+        advance(1, so_far)
+        if stop():
+            raise Interrupted
 
     try:
         with _bar(console, "generating and loading", config.days + 1) as advance:
@@ -69,7 +79,7 @@ def load_history(
                 services.ledger,
                 generate_days(config),
                 batch_size=services.settings.import_batch_size,
-                on_day=lambda day, so_far: advance(1, so_far.facts),
+                on_day=lambda day, so_far: day_done(so_far.facts),
                 skip=state.loaded,
                 on_batch=kept,
             )

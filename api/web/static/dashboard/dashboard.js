@@ -9,8 +9,10 @@ import { callsPath, showCalls } from "./dashboard_calls.js";
 import { COLOURS, draw, periodLabel, setUpCharts } from "./dashboard_charts.js";
 import { completeRange, partialPeriods, periods, previousRange } from "./dashboard_data.js";
 import { experiencePath, showExperience, showInsights } from "./dashboard_experience.js";
+import { distributionPath, showDistribution } from "./dashboard_distribution.js";
 import { drawArrivals } from "./dashboard_heatmap.js";
 import { pressureChart } from "./dashboard_pressure.js";
+import { showUncredited, uncreditedLines } from "./dashboard_uncredited.js";
 
 const ROLE = "analyst";
 const $ = (id) => document.getElementById(id);
@@ -65,6 +67,7 @@ function today() {
 
 const PANELS = [
   { name: "calls", csv: ["volumes", "speed", "abandonment"], path: callsPath, show: showCalls },
+  { name: "distribution", csv: ["distribution"], path: distributionPath, show: (ctx, r) => showDistribution($("distribution-table"), $("distribution-empty"), r) },
   { name: "arrivals", csv: ["arrivals"], path: (ctx) => simple(query("/metrics/cost", { ...range(ctx), group_by: "weekday,time_of_day", interval_minutes: 60 })), show: showArrivals },
   { name: "campaigns", csv: ["funnel", "cpa"], path: (ctx) => simple(query("/metrics/crm", { ...range(ctx), group_by: ctx.s.campaigns })), show: showCampaigns },
   { name: "pressure", csv: ["pressure"], path: (ctx) => simple(query("/metrics/crm", { ...range(ctx), group_by: "pressure_band" })), show: (ctx, r) => draw("chart-pressure", pressureChart(r.rows)) },
@@ -83,7 +86,7 @@ function showArrivals(ctx, report) {
 function showCampaigns(ctx, report) {
   const by = ctx.s.campaigns;
   const rows = report.rows.filter((row) => row.sent > 0).sort((a, b) => b.sent - a.sent);
-  const name = (row) => String(row[by] ?? "(none)");
+  const name = (row) => (by === "channel" && row.channel === "phone" ? "phone (telemarketing)" : String(row[by] ?? "(none)"));
   const stages = ["sent", "delivered", "responses", "conversions"];
   const top = rows.slice(0, 5).map((row) => ({ label: `${name(row)} (n=${fmt.int(row.sent)})`, values: stages.map((k) => row[k]) }));
   const rest = rows.slice(5);
@@ -101,19 +104,22 @@ function showCampaigns(ctx, report) {
       scales: { x: { ticks: { callback: (v) => fmt.money(v) }, title: { display: true, text: `${display.currency} per conversion` } } } },
   });
   campaignTable(shown, name, by);
+  showUncredited($("uncredited-table"), by, uncreditedLines(report.rows, name));
 }
 
 function campaignTable(rows, name, by) {
   const lift = (row) => (row.response_lift_pp === null ? "–" : `${row.response_lift_pp.toFixed(2)} ± ${row.response_lift_margin_pp.toFixed(2)} pp`);
-  const head = h("tr", {}, [by, "sent", "delivered", "response rate", "conversion rate", "customers converting", "cost", "CPA", "revenue", "ROI", "response lift vs control", "opt-out rate"].map((t) => h("th", { scope: "col" }, t)));
+  const head = h("tr", {}, [by, "sent", "delivered", "response rate", "conversion rate", "customers reached", "customers responding", "customers converting", "cost", "CPA", "revenue", "ROI", "response lift vs control", "opt-out rate"].map((t) => h("th", { scope: "col" }, t)));
   const body = rows.map((row) => h("tr", {},
     h("td", {}, name(row)), h("td", {}, fmt.int(row.sent)), h("td", {}, fmt.int(row.delivered)),
     h("td", {}, fmt.pct(row.response_rate, 2)), h("td", {}, fmt.pct(row.conversion_rate, 2)),
-    h("td", {}, fmt.pct(row.customer_conversion_rate, 2)),
+    h("td", {}, fmt.int(row.reached_customers)),
+    h("td", { title: `${fmt.int(row.responding_customers)} of ${fmt.int(row.reached_customers)} reached` }, fmt.pct(row.customer_response_rate, 2)),
+    h("td", { title: `${fmt.int(row.converting_customers)} of ${fmt.int(row.reached_customers)} reached` }, fmt.pct(row.customer_conversion_rate, 2)),
     h("td", {}, fmt.money(row.cost)), h("td", {}, fmt.money(row.cost_per_acquisition)), h("td", {}, fmt.money(row.revenue)),
     h("td", {}, row.roi === null ? "–" : fmt.pct(row.roi, 0)), h("td", {}, lift(row)), h("td", {}, fmt.pct(row.opt_out_rate, 2)),
   ));
-  const empty = rows.length ? [] : [h("tr", {}, h("td", { colspan: 12, class: "muted" }, "No data for this range"))];
+  const empty = rows.length ? [] : [h("tr", {}, h("td", { colspan: 14, class: "muted" }, "No data for this range"))];
   clear($("campaign-table"), h("thead", {}, head), h("tbody", {}, body, empty));
 }
 
