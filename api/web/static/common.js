@@ -170,6 +170,16 @@ export async function readEvents(path, { signal, onEvent, onOpen = () => {} }) {
   const response = await fetch(path, { headers, signal, cache: "no-store" });
   if (!response.ok) throw new ApiError(response.status, null);
   onOpen();
+  return readStream(response, signal, (event) => {
+    if (event.data !== null) onEvent(event);
+  });
+}
+
+// The body of a fetched Server-Sent Events response: `onEvent({event, id, data})` per
+// event, awaited in order (data parsed from JSON, null when the event has none); resolves
+// "revoked" when the server says the key was revoked, "ended" when the stream ends or
+// `signal` aborts. The desktop's live timeline and `readEvents` both read through it.
+export async function readStream(response, signal, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -181,7 +191,7 @@ export async function readEvents(path, { signal, onEvent, onOpen = () => {} }) {
       const event = parseEvent(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
       if (event.event === "revoked") return "revoked";
-      if (event.data !== null) onEvent({ ...event, data: JSON.parse(event.data) });
+      await onEvent({ ...event, data: event.data === null ? null : JSON.parse(event.data) });
     }
   }
 }

@@ -1,7 +1,7 @@
 // Live updates of the customer on screen: GET /customers/{ref}/events, read with fetch
 // streaming (EventSource cannot send a header, and the key must never go in a URL).
 // The badge says "live" only while a stream opened with the current key is answering.
-import { sleep, storedKey } from "../common.js";
+import { readStream, sleep, storedKey } from "../common.js";
 
 const RECONNECT_MS = 2000;
 let current = null; // the AbortController of the stream being read, if any
@@ -54,36 +54,11 @@ function stopped(signal, text) {
   if (!signal.aborted) setLive("off", text);
 }
 
-async function read(response, signal, onFact, seen) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done || signal.aborted) return "ended";
-    buffer = (buffer + value).replace(/\r\n?/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = parseEvent(buffer.slice(0, end));
-      buffer = buffer.slice(end + 2);
-      if (event.event === "revoked") return "revoked";
-      if (event.id !== null) seen(event.id);
-      if (event.data !== null) await onFact(JSON.parse(event.data));
-    }
-  }
-}
-
-function parseEvent(block) {
-  const event = { id: null, data: null, event: null };
-  for (const line of block.split("\n")) {
-    if (line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "id") event.id = value;
-    if (field === "event") event.event = value;
-    if (field === "data") event.data = event.data === null ? value : `${event.data}\n${value}`;
-  }
-  return event;
+function read(response, signal, onFact, seen) {
+  return readStream(response, signal, async (event) => {
+    if (event.id !== null) seen(event.id);
+    if (event.data !== null) await onFact(event.data);
+  });
 }
 
 // What a fact is, in an agent's words (never the fact's class name).
